@@ -1,0 +1,168 @@
+"""Command line: ``python -m assistant index | search | stats | eval``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import textwrap
+from collections.abc import Sequence
+from pathlib import Path
+
+from .settings import Settings
+
+__all__ = ["main"]
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    return Settings.from_env(corpus_dir=getattr(args, "corpus", None),
+                             index_dir=getattr(args, "index", None))
+
+
+def _add_filters(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--since", help="only passages dated on or after YYYY-MM-DD")
+    parser.add_argument("--until", help="only passages dated on or before YYYY-MM-DD")
+    parser.add_argument("--kind", choices=["post", "comment", "both"], help="posts or comments")
+    parser.add_argument("--author", help="only comments (or posts) by this author")
+
+
+def _cmd_index(args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
+    from .index import build_index
+
+    settings = _settings(args)
+    bar = None
+
+    def progress(done: int, total: int) -> None:
+        nonlocal bar
+        if bar is None:
+            bar = tqdm(total=total, unit="chunk", desc="embedding", disable=args.json,
+                       file=sys.stderr)
+        bar.update(done - bar.n)
+
+    report = build_index(settings.corpus_dir, settings.index_dir, settings=settings,
+                         rebuild=args.rebuild, progress=progress)
+    if bar is not None:
+        bar.close()
+    if args.json:
+        print(json.dumps(report.as_dict(), indent=2))
+        return 0
+    for note in report.notes:
+        print(f"note: {note}")
+    for f in report.files:
+        detail = f"{f.posts} posts, {f.chunks} chunks" if f.status != "skipped" else f.reason
+        print(f"  {f.status:<9} {f.source}" + (f"  ({detail})" if detail else ""))
+    print(report.summary())
+    if not report.published:
+        print(f"index in {settings.index_dir} is up to date")
+    return 0
+
+
+def _print_hits(hits, width: int = 100) -> None:
+    if not hits:
+        print("no passages found")
+    for n, hit in enumerate(hits, 1):
+        who = "post" if hit.kind == "post" else f"comment #{hit.comment_number}"
+        if hit.author:
+            who += f" by {hit.author}"
+        when = hit.date.isoformat() if hit.date else "undated"
+        print(f"[{n}] {hit.title} — {when} — {who}")
+        print(f"    {hit.source}  score {hit.score:.4f}  cosine {hit.dense_score:.3f}")
+        body = textwrap.shorten(hit.text, 420, placeholder=" …")
+        print(textwrap.indent(textwrap.fill(body, width - 4), "    "))
+        print()
+
+
+def _open_retriever(settings: Settings):
+    from .retrieval import Retriever
+
+    return Retriever.open(settings.index_dir, settings=settings)
+
+
+def _cmd_search(args: argparse.Namespace) -> int:
+    retriever = _open_retriever(_settings(args))
+    hits = retriever.search(args.query, k=args.k, since=args.since, until=args.until,
+                            kind=args.kind, author=args.author, mode=args.mode)
+    if args.json:
+        print(json.dumps([h.as_dict() for h in hits], indent=2, ensure_ascii=False))
+    else:
+        _print_hits(hits)
+    return 0
+
+
+def _cmd_stats(args: argparse.Namespace) -> int:
+    stats = _open_retriever(_settings(args)).stats()
+    if args.json:
+        print(json.dumps(stats, indent=2))
+        return 0
+    rows = [("posts", stats["posts"]), ("comments", stats["comments"]),
+            ("chunks", stats["chunks"]),
+            ("files", f"{stats['files_indexed']} indexed, {stats['files_skipped']} skipped"),
+            ("model", f"{stats['embedding_model']} ({stats['embedding_dim']}-d)"),
+            ("index size", f"{stats['index_bytes'] / 1e6:.1f} MB"),
+            ("built at", stats["built_at"]), ("path", stats["path"])]
+    for name, value in rows:
+        print(f"{name:<11} {value}")
+    return 0
+
+
+def _cmd_eval(args: argparse.Namespace) -> int:
+    from .evaluation import format_table, load_questions, retrieval_metrics
+
+    questions = load_questions(args.questions)
+    retriever = _open_retriever(_settings(args))
+    results = retrieval_metrics(retriever, questions, modes=args.modes)
+    if args.json:
+        print(json.dumps({"retrieval": results}, indent=2))
+    else:
+        print("Retrieval (a hit = a passage containing a gold evidence phrase)")
+        print(format_table(results))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="assistant", description=__doc__)
+    parser.add_argument("--corpus", type=Path, help="corpus folder (default: corpus/)")
+    parser.add_argument("--index", type=Path, help="index folder (default: index/)")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("index", help="build or update the index from the corpus")
+    p.add_argument("--rebuild", action="store_true", help="ignore the existing index")
+    p.add_argument("--json", action="store_true", help="print the report as JSON")
+    p.set_defaults(func=_cmd_index)
+
+    p = sub.add_parser("search", help="retrieve passages")
+    p.add_argument("query")
+    p.add_argument("-k", type=int, default=5, help="number of passages (default 5)")
+    p.add_argument("--mode", choices=["hybrid", "dense", "bm25"], default="hybrid")
+    p.add_argument("--json", action="store_true", help="print hits as JSON")
+    _add_filters(p)
+    p.set_defaults(func=_cmd_search)
+
+    p = sub.add_parser("stats", help="what the index holds")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=_cmd_stats)
+
+    p = sub.add_parser("eval", help="retrieval metrics on a questions file")
+    p.add_argument("questions", type=Path)
+    p.add_argument("--modes", nargs="+", default=["dense", "bm25", "hybrid"],
+                   choices=["dense", "bm25", "hybrid"])
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=_cmd_eval)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    from .index import IndexMismatchError, IndexNotFoundError
+
+    try:
+        return args.func(args)
+    except (ValueError, FileNotFoundError, IndexNotFoundError, IndexMismatchError,
+            RuntimeError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130

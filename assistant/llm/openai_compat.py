@@ -1,0 +1,306 @@
+"""Streaming client for OpenAI-compatible ``/chat/completions`` servers (httpx, no SDK).
+
+Works with api.openai.com, llama.cpp's server, Ollama, vLLM and the like. ``httpx`` is
+imported only when a request is made.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import json
+import time
+from collections.abc import Callable, Iterable, Iterator
+from datetime import datetime, timezone
+from typing import TYPE_CHECKING, Any
+
+from assistant.llm.base import (
+    BackendError,
+    BackendTimeout,
+    BackendUnavailable,
+    Message,
+    StreamInterrupted,
+)
+
+if TYPE_CHECKING:
+    import httpx
+
+__all__ = ["RETRYABLE_STATUSES", "OpenAICompatBackend", "iter_sse_data", "retry_delay"]
+
+RETRYABLE_STATUSES = frozenset({429, 500, 502, 503, 504})
+
+
+def iter_sse_data(lines: Iterable[str]) -> Iterator[str]:
+    """Yield the ``data`` payload of each complete server-sent event in ``lines``.
+
+    Follows the SSE rules: events end at a blank line, several ``data:`` lines join with
+    newlines, ``:`` lines are comments, other fields are ignored. An unterminated event at
+    the end is dropped (it may be truncated) unless it is ``[DONE]``.
+    """
+    data: list[str] = []
+    for raw in lines:
+        line = raw.rstrip("\r\n")
+        if not line:
+            if data:
+                yield "\n".join(data)
+                data = []
+            continue
+        if line.startswith(":"):
+            continue
+        field, _, value = line.partition(":")
+        if field == "data":
+            data.append(value[1:] if value.startswith(" ") else value)
+    if data and "\n".join(data).strip() == "[DONE]":
+        yield "[DONE]"
+
+
+def retry_delay(
+    retry_after: str | None, attempt: int, *, backoff: float = 0.5, cap: float = 30.0
+) -> float:
+    """Seconds to wait before retry ``attempt`` (1-based): ``Retry-After`` if given, capped;
+    otherwise ``backoff * 2**(attempt-1)``, capped."""
+    if retry_after:
+        value = retry_after.strip()
+        try:
+            return max(0.0, min(float(value), cap))
+        except ValueError:
+            pass
+        try:
+            when = email.utils.parsedate_to_datetime(value)
+        except (TypeError, ValueError):
+            when = None
+        if when is not None:
+            if when.tzinfo is None:
+                when = when.replace(tzinfo=timezone.utc)
+            seconds = (when - datetime.now(timezone.utc)).total_seconds()
+            return max(0.0, min(seconds, cap))
+    return min(backoff * 2 ** (attempt - 1), cap)
+
+
+class OpenAICompatBackend:
+    """A ``ChatBackend`` that streams from ``{base_url}/chat/completions``.
+
+    Stateless and thread-safe: each ``stream`` call opens its own connection. Retries up
+    to ``max_attempts`` times on 429/5xx (honouring ``Retry-After``), only before any
+    text was yielded. ``request_timeout`` bounds each wait for bytes (not the whole
+    answer); ``connect_timeout`` bounds connecting.
+    """
+
+    def __init__(
+        self,
+        model: str,
+        base_url: str,
+        *,
+        api_key: str | None = None,
+        api_key_env: str = "OPENAI_API_KEY",
+        request_timeout: float = 120.0,
+        connect_timeout: float = 5.0,
+        context_length: int = 8192,
+        max_attempts: int = 3,
+        max_retry_after: float = 30.0,
+        backoff: float = 0.5,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.model = model
+        self.base_url = base_url.rstrip("/")
+        self.url = f"{self.base_url}/chat/completions"
+        self.name = f"openai:{model}@{self.base_url}"
+        self.context_length = context_length
+        self.request_timeout = request_timeout
+        self.connect_timeout = connect_timeout
+        self.max_attempts = max(1, max_attempts)
+        self.max_retry_after = max_retry_after
+        self.backoff = backoff
+        self._api_key = api_key or None
+        self._api_key_env = api_key_env
+        self._sleep = sleep
+
+    def __repr__(self) -> str:
+        return f"OpenAICompatBackend({self.name!r})"
+
+    def stream(
+        self,
+        messages: list[Message],
+        *,
+        max_tokens: int = 512,
+        temperature: float = 0.1,
+        stop: list[str] | None = None,
+    ) -> Iterator[str]:
+        """Yield text deltas; see the class docstring for retries and errors."""
+        import httpx
+
+        payload: dict[str, Any] = {
+            "model": self.model,
+            "messages": messages,
+            "stream": True,
+            "max_tokens": max_tokens,
+            "temperature": temperature,
+        }
+        if stop:
+            payload["stop"] = stop
+        headers = {"Accept": "text/event-stream"}
+        if self._api_key:
+            headers["Authorization"] = f"Bearer {self._api_key}"
+        timeout = httpx.Timeout(self.request_timeout, connect=self.connect_timeout)
+        parts: list[str] = []
+        with httpx.Client(timeout=timeout) as client:
+            for attempt in range(1, self.max_attempts + 1):
+                try:
+                    with client.stream("POST", self.url, json=payload, headers=headers) as resp:
+                        if resp.status_code >= 400:
+                            resp.read()
+                            if (
+                                resp.status_code in RETRYABLE_STATUSES
+                                and attempt < self.max_attempts
+                            ):
+                                self._sleep(self._delay(resp, attempt))
+                                continue
+                            raise self._http_error(resp, attempt)
+                        yield from self._read_events(resp, parts)
+                        return
+                except httpx.TimeoutException as exc:
+                    raise self._timeout_error(exc, parts) from None
+                except httpx.ConnectError as exc:
+                    raise self._connect_error(exc) from None
+                except (httpx.RemoteProtocolError, httpx.ReadError, httpx.NetworkError) as exc:
+                    raise StreamInterrupted(
+                        f"The connection to {self.url} dropped after {len(''.join(parts))} "
+                        f"characters ({type(exc).__name__}: {exc or 'no detail'}).",
+                        "".join(parts),
+                    ) from None
+                except httpx.HTTPError as exc:  # invalid URL, unsupported protocol, …
+                    raise BackendUnavailable(
+                        f"Request to {self.url} failed: {type(exc).__name__}: {exc}"
+                    ) from None
+
+    def _read_events(self, resp: httpx.Response, parts: list[str]) -> Iterator[str]:
+        for data in iter_sse_data(resp.iter_lines()):
+            if data.strip() == "[DONE]":
+                return
+            try:
+                event = json.loads(data)
+            except json.JSONDecodeError:
+                raise self._interrupted(
+                    f"{self.url} sent an event that is not JSON: {data[:200]!r}", parts
+                ) from None
+            if not isinstance(event, dict):
+                continue
+            if event.get("error"):
+                raise self._interrupted(
+                    f"{self.url} reported an error mid-stream: {_error_text(event)}", parts
+                )
+            text = _delta_text(event)
+            if text:
+                parts.append(text)
+                yield text
+        raise self._interrupted(
+            f"The stream from {self.url} ended before [DONE] (connection closed by the server).",
+            parts,
+        )
+
+    @staticmethod
+    def _interrupted(message: str, parts: list[str]) -> BackendError:
+        return StreamInterrupted(message, "".join(parts))
+
+    def _delay(self, resp: httpx.Response, attempt: int) -> float:
+        return retry_delay(
+            resp.headers.get("Retry-After"),
+            attempt,
+            backoff=self.backoff,
+            cap=self.max_retry_after,
+        )
+
+    def _http_error(self, resp: httpx.Response, attempts: int) -> BackendError:
+        status = resp.status_code
+        detail = _response_detail(resp)
+        said = f" Server said: {detail}" if detail else ""
+        if status in (401, 403):
+            key = (
+                f"set {self._api_key_env} to a valid key"
+                if not self._api_key
+                else f"check the key in {self._api_key_env}"
+            )
+            sent = "" if self._api_key else " (no API key was sent)"
+            return BackendUnavailable(
+                f"{self.base_url} rejected the API key (HTTP {status}){sent}; {key}, "
+                f"or pick another backend.{said}"
+            )
+        if status == 404:
+            return BackendUnavailable(
+                f"Model {self.model!r} not found at {self.url} (HTTP 404). Check the model "
+                f"name (list them at {self.base_url}/models) and that the base URL ends in "
+                f"/v1.{said}"
+            )
+        if status in RETRYABLE_STATUSES:
+            what = "is rate-limiting requests" if status == 429 else "is overloaded or failing"
+            return BackendUnavailable(
+                f"{self.base_url} {what} (HTTP {status}, {attempts} attempt"
+                f"{'s' if attempts != 1 else ''}). Try again later or pick another backend."
+                f"{said}"
+            )
+        return BackendError(f"{self.url} refused the request (HTTP {status}).{said}")
+
+    def _timeout_error(self, exc: httpx.TimeoutException, parts: list[str]) -> BackendError:
+        import httpx
+
+        if isinstance(exc, httpx.ConnectTimeout):
+            return BackendTimeout(
+                f"Could not connect to {self.base_url} within {self.connect_timeout:g} s "
+                f"(connect timeout). Is the server reachable?"
+            )
+        message = (
+            f"{self.base_url} sent nothing for {self.request_timeout:g} s (request timeout, "
+            f"model {self.model!r})."
+        )
+        if parts:
+            return StreamInterrupted(message + " The answer is incomplete.", "".join(parts))
+        return BackendTimeout(
+            message + " The server may be overloaded or the prompt too long; raise "
+            "ASSISTANT_REQUEST_TIMEOUT or pick another backend."
+        )
+
+    def _connect_error(self, exc: Exception) -> BackendUnavailable:
+        text = str(exc)
+        lowered = text.lower()
+        if "refused" in lowered:
+            why = "connection refused"
+        elif any(s in lowered for s in ("name or service", "nodename", "getaddrinfo", "resolve")):
+            why = "host name not found"
+        else:
+            why = text or type(exc).__name__
+        return BackendUnavailable(
+            f"Could not connect to {self.base_url} ({why}). Is the server running? "
+            f"Start it or pick another backend."
+        )
+
+
+def _delta_text(event: dict[str, Any]) -> str:
+    choices = event.get("choices") or []
+    if not choices or not isinstance(choices[0], dict):
+        return ""
+    choice = choices[0]
+    delta = choice.get("delta")
+    # Some servers stream completion-style chunks ({"text": …}) instead of deltas.
+    content = delta.get("content") if isinstance(delta, dict) else choice.get("text")
+    return content if isinstance(content, str) else ""
+
+
+def _error_text(event: dict[str, Any]) -> str:
+    error = event.get("error")
+    if isinstance(error, dict):
+        return str(error.get("message") or error)
+    return str(error)
+
+
+def _response_detail(resp: httpx.Response) -> str:
+    try:
+        body = resp.json()
+    except ValueError:
+        body = None
+    if isinstance(body, dict) and body.get("error"):
+        return _error_text(body)[:300]
+    if isinstance(body, dict) and body.get("detail"):
+        return str(body["detail"])[:300]
+    try:
+        return resp.text.strip()[:300]
+    except Exception:
+        return ""

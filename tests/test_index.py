@@ -1,0 +1,191 @@
+import json
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from assistant import Settings, build_index
+from assistant.index import IndexMismatchError, IndexStore, index_status
+from assistant.retrieval import Retriever
+
+from .conftest import POST_A, REPO, HashEmbedder
+
+
+HASH_SETTINGS = Settings.from_env({"ASSISTANT_EMBEDDING_MODEL": "test-hash-64"})
+
+
+def _build(corpus, index, embedder, **kw):
+    return build_index(corpus, index, settings=Settings.from_env({}), embedder=embedder, **kw)
+
+
+def test_first_build_reports_files_and_writes_manifest(small_corpus, tmp_path, hash_embedder):
+    report = _build(small_corpus, tmp_path / "index", hash_embedder)
+    assert [f.status for f in report.files] == ["added", "added"]
+    assert report.published and report.chunks_added == report.chunks_total > 0
+    store = IndexStore.open(tmp_path / "index")
+    manifest = store.manifest
+    assert manifest["embedding"] == {"model": "test-hash-64", "dimension": 64}
+    assert manifest["chunker"]["max_tokens"] == 200
+    assert manifest["format_version"] == 1 and len(manifest["corpus_fingerprint"]) == 64
+    stats = store.stats()
+    assert stats["posts"] == 2 and stats["comments"] == 2
+
+
+def test_rerun_without_changes_embeds_nothing(small_corpus, tmp_path, hash_embedder):
+    _build(small_corpus, tmp_path / "index", hash_embedder)
+    hash_embedder.embedded.clear()
+    report = _build(small_corpus, tmp_path / "index", hash_embedder)
+    assert not report.published and hash_embedder.embedded == []
+    assert [f.status for f in report.files] == ["unchanged", "unchanged"]
+    assert index_status(small_corpus, tmp_path / "index", HASH_SETTINGS) == "fresh"
+
+
+def test_changed_post_reembeds_only_changed_chunks(small_corpus, tmp_path, hash_embedder):
+    index = tmp_path / "index"
+    first = _build(small_corpus, index, hash_embedder)
+    (small_corpus / "a.txt").write_text(POST_A.replace("caseloads matter more",
+                                                       "workloads matter more"))
+    (small_corpus / "b.txt").unlink()
+    (small_corpus / "c.md").write_text("---\ntitle: New note\ndate: 2015-01-02\n---\nFresh text.")
+    assert index_status(small_corpus, index, HASH_SETTINGS) == "stale"
+    hash_embedder.embedded.clear()
+    report = _build(small_corpus, index, hash_embedder)
+    statuses = {f.source: f.status for f in report.files}
+    assert statuses == {"a.txt": "updated", "b.txt": "removed", "c.md": "added"}
+    # only the edited comment and the new file were embedded
+    assert len(hash_embedder.embedded) == 2
+    assert any("workloads matter more" in t for t in hash_embedder.embedded)
+    assert report.chunks_removed == 2  # the old comment and b.txt's only chunk
+    assert report.chunks_total == first.chunks_total - 2 + 2
+    retriever = Retriever.open(index, embedder=hash_embedder)
+    texts = [h.text for h in retriever.search("workloads caseloads trident", k=10)]
+    assert any("workloads" in t for t in texts)
+    assert not any("caseloads" in t or "shipyard" in t for t in texts)
+
+
+@pytest.mark.parametrize("name,content,reason", [
+    ("empty.txt", b"", "empty"),
+    ("blank.txt", b"   \n\n  ", "empty"),
+    ("image.txt", b"\x89PNG\r\n\x1a\n\x00\x00\x00" + bytes(range(256)) * 4, "binary"),
+    ("doc.pdf", b"%PDF-1.4 something", "unsupported"),
+])
+def test_bad_files_are_skipped_with_a_reason(small_corpus, tmp_path, hash_embedder, name,
+                                             content, reason):
+    (small_corpus / name).write_bytes(content)
+    report = _build(small_corpus, tmp_path / "index", hash_embedder)
+    skipped = {f.source: f.reason for f in report.skipped}
+    assert reason in skipped[name]
+    assert len(report.added) == 2
+
+
+def test_oversized_file_is_skipped(small_corpus, tmp_path, hash_embedder):
+    (small_corpus / "huge.txt").write_text("Monday 3 March 2014\n\nBig\n\n" + "word " * 5000)
+    settings = Settings.from_env({"ASSISTANT_MAX_FILE_BYTES": "10000"})
+    report = build_index(small_corpus, tmp_path / "index", settings=settings,
+                         embedder=hash_embedder)
+    assert "too large" in {f.source: f.reason for f in report.skipped}["huge.txt"]
+
+
+def test_badly_encoded_file_is_repaired_not_fatal(small_corpus, tmp_path, hash_embedder):
+    (small_corpus / "latin.txt").write_bytes(
+        "Monday 3 March 2014\n\nCaf\xe9 Culture\n\nThe caf\xe9 costs \xa35.\n".encode("latin-1"))
+    report = _build(small_corpus, tmp_path / "index", hash_embedder)
+    assert {f.source: f.status for f in report.files}["latin.txt"] == "added"
+
+
+def test_file_turned_bad_keeps_previous_version(small_corpus, tmp_path, hash_embedder):
+    index = tmp_path / "index"
+    _build(small_corpus, index, hash_embedder)
+    (small_corpus / "b.txt").write_bytes(b"")
+    report = _build(small_corpus, index, hash_embedder)
+    assert "kept the previously indexed version" in report.skipped[0].reason
+    retriever = Retriever.open(index, embedder=hash_embedder)
+    assert any("shipyard" in h.text for h in retriever.search("shipyard contract", k=3))
+
+
+def test_failed_build_leaves_previous_index(small_corpus, tmp_path, hash_embedder):
+    index = tmp_path / "index"
+    _build(small_corpus, index, hash_embedder)
+    before = (index / "CURRENT").read_text()
+
+    class Exploding(HashEmbedder):
+        def embed_documents(self, texts, progress=None):
+            raise RuntimeError("power cut")
+
+    (small_corpus / "c.txt").write_text("Monday 3 March 2014\n\nNew\n\nBrand new text.")
+    with pytest.raises(RuntimeError, match="power cut"):
+        _build(small_corpus, index, Exploding())
+    assert (index / "CURRENT").read_text() == before
+    assert not [p for p in (index / "versions").iterdir() if p.name.startswith(".tmp")]
+    assert Retriever.open(index, embedder=hash_embedder).search("pay freeze", k=1)
+
+
+_KILL_SCRIPT = """
+import sys, time
+sys.path.insert(0, {repo!r})
+from assistant import Settings, build_index
+from tests.conftest import HashEmbedder
+
+class Slow(HashEmbedder):
+    def embed_documents(self, texts, progress=None):
+        print("embedding", flush=True)
+        time.sleep(30)
+        return super().embed_documents(texts, progress)
+
+build_index(sys.argv[1], sys.argv[2], settings=Settings.from_env({{}}), embedder=Slow())
+"""
+
+
+def test_killed_build_leaves_previous_index_loadable(small_corpus, tmp_path, hash_embedder):
+    index = tmp_path / "index"
+    _build(small_corpus, index, hash_embedder)
+    (small_corpus / "c.txt").write_text("Monday 3 March 2014\n\nNew\n\nBrand new text.")
+    script = tmp_path / "slow_build.py"
+    script.write_text(_KILL_SCRIPT.format(repo=str(REPO)))
+    proc = subprocess.Popen([sys.executable, str(script), str(small_corpus), str(index)],
+                            stdout=subprocess.PIPE, text=True)
+    assert proc.stdout.readline().strip() == "embedding"
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait(timeout=10)
+    retriever = Retriever.open(index, embedder=hash_embedder)
+    assert retriever.search("pay freeze", k=1)
+    # the next build recovers and publishes the new file
+    report = _build(small_corpus, index, hash_embedder)
+    assert {f.source: f.status for f in report.files}["c.txt"] == "added"
+
+
+def test_opening_with_another_model_names_both(small_corpus, tmp_path, hash_embedder):
+    _build(small_corpus, tmp_path / "index", hash_embedder)
+
+    class Other(HashEmbedder):
+        model_id = "other-model"
+
+    with pytest.raises(IndexMismatchError, match="test-hash-64.*other-model"):
+        Retriever.open(tmp_path / "index", embedder=Other())
+
+
+def test_model_change_reembeds_everything(small_corpus, tmp_path, hash_embedder):
+    index = tmp_path / "index"
+    _build(small_corpus, index, hash_embedder)
+
+    class Other(HashEmbedder):
+        model_id = "other-model"
+
+    other = Other()
+    report = _build(small_corpus, index, other)
+    assert report.notes and "re-embedding everything" in report.notes[0]
+    assert json.loads((Path(IndexStore.open(index).path) / "manifest.json").read_text())[
+        "embedding"]["model"] == "other-model"
+    assert report.chunks_added == report.chunks_total
+
+
+def test_status_missing_and_chunker_change(small_corpus, tmp_path, hash_embedder):
+    index = tmp_path / "index"
+    assert index_status(small_corpus, index, HASH_SETTINGS) == "missing"
+    _build(small_corpus, index, hash_embedder)
+    smaller = Settings.from_env({"ASSISTANT_CHUNK_TOKENS": "50",
+                                 "ASSISTANT_EMBEDDING_MODEL": "test-hash-64"})
+    assert index_status(small_corpus, index, smaller) == "stale"

@@ -1,0 +1,96 @@
+from datetime import date
+
+import pytest
+
+from assistant import Settings, build_index
+from assistant.retrieval import Retriever
+
+from .conftest import DEV_SET
+
+
+@pytest.fixture
+def retriever(small_corpus, tmp_path, hash_embedder):
+    build_index(small_corpus, tmp_path / "index", settings=Settings.from_env({}),
+                embedder=hash_embedder)
+    return Retriever.open(tmp_path / "index", embedder=hash_embedder)
+
+
+def test_hits_carry_metadata(retriever):
+    hits = retriever.search("balloted industrial action pay freeze", k=3)
+    top = hits[0]
+    assert top.kind == "post" and top.title == "Unions Ballot Over Pay"
+    assert top.date == date(2014, 3, 3) and top.source == "a.txt"
+    assert set(top.as_dict()) == {"text", "score", "source", "title", "date", "kind", "author",
+                                  "chunk_id"}
+    assert top.as_dict()["date"] == "2014-03-03"
+
+
+@pytest.mark.parametrize("mode", ["dense", "bm25", "hybrid"])
+def test_modes_all_find_the_obvious_passage(retriever, mode):
+    hits = retriever.search("shipyard defence company contract", k=2, mode=mode)
+    assert hits and "shipyard" in hits[0].text
+
+
+def test_filters(retriever):
+    comments = retriever.search("pay", k=10, kind="comment")
+    assert comments and all(h.kind == "comment" for h in comments)
+    by_author = retriever.search("pay caseloads", k=10, author="getafix")
+    assert [h.author for h in by_author] == ["Getafix"]
+    assert retriever.search("contract", k=10, since="2014-03-04", until="2014-03-04")[0].title \
+        == "Trident Contract Awarded"
+    assert retriever.search("pay", k=10, since="2015-01-01") == []
+
+
+@pytest.mark.parametrize("kwargs,message", [
+    ({"query": "   "}, "empty"),
+    ({"query": "x", "k": 0}, "k must be"),
+    ({"query": "x", "k": 1000}, "k must be"),
+    ({"query": "x", "since": "03/03/2014"}, "YYYY-MM-DD"),
+    ({"query": "x", "since": "2015-01-01", "until": "2014-01-01"}, "after"),
+    ({"query": "x", "kind": "reply"}, "kind must be"),
+    ({"query": "x", "mode": "magic"}, "mode must be"),
+])
+def test_bad_queries_get_clear_errors(retriever, kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        retriever.search(**kwargs)
+
+
+def test_query_with_only_unknown_words_still_answers(retriever):
+    assert retriever.search("zzzqqq", k=2, mode="bm25") == []
+    assert len(retriever.search("zzzqqq", k=2, mode="hybrid")) == 2
+
+
+def test_near_duplicate_passages_collapse(small_corpus, tmp_path, hash_embedder):
+    quote = ("The ballot opens next week and closes at the end of the month, said the union "
+             "in a statement to all members.")
+    (small_corpus / "c.txt").write_text(
+        f"Friday 7 March 2014\n\nQuoted Again\n\n{quote}\n")
+    (small_corpus / "d.txt").write_text(
+        f"Saturday 8 March 2014\n\nQuoted Once More\n\n{quote}\n")
+    build_index(small_corpus, tmp_path / "index", settings=Settings.from_env({}),
+                embedder=hash_embedder)
+    hits = Retriever.open(tmp_path / "index", embedder=hash_embedder).search(
+        "ballot opens next week closes end of month statement", k=5)
+    assert sum(quote in h.text for h in hits) == 1
+
+
+@pytest.mark.slow
+def test_shipped_corpus_meets_retrieval_targets(shipped_index):
+    from assistant.evaluation import load_questions, retrieval_metrics
+
+    if not DEV_SET.exists():
+        pytest.skip("shared/eval/dev.jsonl not present")
+    retriever = Retriever.open(shipped_index)
+    results = retrieval_metrics(retriever, load_questions(DEV_SET))
+    hybrid = results["hybrid"]
+    assert hybrid["recall@5"] >= 0.95 and hybrid["mrr"] >= 0.85
+    assert hybrid["recall@5"] >= max(results["dense"]["recall@5"], results["bm25"]["recall@5"])
+
+
+@pytest.mark.slow
+def test_shipped_corpus_filters_by_kind_and_date(shipped_index):
+    retriever = Retriever.open(shipped_index)
+    hits = retriever.search("Purple Futures partnership led by", k=5, kind="comment")
+    assert hits and all(h.kind == "comment" and h.comment_number for h in hits)
+    dated = retriever.search("redundancy", k=5, since="2016-09-01", until="2016-09-30")
+    assert dated and all(date(2016, 9, 1) <= h.date <= date(2016, 9, 30) for h in dated)
