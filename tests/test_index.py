@@ -55,8 +55,9 @@ def test_changed_post_reembeds_only_changed_chunks(small_corpus, tmp_path, hash_
     report = _build(small_corpus, index, hash_embedder)
     statuses = {f.source: f.status for f in report.files}
     assert statuses == {"a.txt": "updated", "b.txt": "removed", "c.md": "added"}
-    # only the edited comment and the new file were embedded
-    assert len(hash_embedder.embedded) == 2
+    # only the edited comment and the new file were embedded (chunks and their sentence windows)
+    assert report.chunks_added == 2
+    assert all("workloads matter more" in t or "Fresh text" in t for t in hash_embedder.embedded)
     assert any("workloads matter more" in t for t in hash_embedder.embedded)
     assert report.chunks_removed == 2  # the old comment and b.txt's only chunk
     assert report.chunks_total == first.chunks_total - 2 + 2

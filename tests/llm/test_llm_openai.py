@@ -6,7 +6,6 @@ import time
 from email.utils import formatdate
 
 import pytest
-from conftest import Reply, StubServer, free_port, sse_body
 
 from assistant.llm import (
     BackendError,
@@ -16,6 +15,7 @@ from assistant.llm import (
     StreamInterrupted,
 )
 from assistant.llm.openai_compat import iter_sse_data, retry_delay
+from tests.llm.llm_stubs import Reply, StubServer, free_port, sse_body
 
 MESSAGES = [{"role": "user", "content": "hi"}]
 
@@ -141,6 +141,23 @@ def test_stream_closed_before_done_is_interrupted_and_not_retried(stub: StubServ
             received.append(delta)
     assert info.value.partial == "partial" == "".join(received)
     assert len(stub.requests) == 1
+
+
+def test_connection_dropped_before_any_text_is_retried(stub: StubServer) -> None:
+    stub.replies = [Reply(drop=True), Reply(chunks=sse_body("second", " try"))]
+    assert "".join(backend_for(stub.base_url).stream(MESSAGES)) == "second try"
+    assert len(stub.requests) == 2
+
+
+def test_backend_reuses_its_client(stub: StubServer) -> None:
+    stub.replies = [Reply(chunks=sse_body("x"))]
+    backend = backend_for(stub.base_url)
+    list(backend.stream(MESSAGES))
+    client = backend._client
+    list(backend.stream(MESSAGES))
+    assert client is not None and backend._client is client
+    backend.close()
+    assert backend._client is None
 
 
 def test_error_event_mid_stream_is_interrupted(stub: StubServer) -> None:

@@ -1,0 +1,1 @@
+"""Tests of the chat-model backends (assistant.llm)."""
