@@ -17,7 +17,6 @@ __all__ = [
     "chunk_post",
     "count_tokens",
     "faiss_id",
-    "sentence_windows",
     "split_sentences",
 ]
 
@@ -72,33 +71,6 @@ class Chunk:
         if self.context:
             return f"{self.header} {self.context} …\n{self.text}"
         return f"{self.header}\n{self.text}"
-
-
-def sentence_windows(text: str, min_words: int = 10, max_words: int = 80) -> list[str]:
-    """Consecutive sentences merged until each window has at least ``min_words`` words.
-
-    Windows are embedded on their own so that a fact in the middle of a long, mixed
-    chunk can still be found by a dense search.
-    """
-    windows: list[str] = []
-    current: list[str] = []
-    words = 0
-    for sentence in split_sentences(text):
-        n = len(sentence.split())
-        if current and words + n > max_words:
-            windows.append(" ".join(current))
-            current, words = [], 0
-        current.append(sentence)
-        words += n
-        if words >= min_words:
-            windows.append(" ".join(current))
-            current, words = [], 0
-    if current:
-        if windows and words < min_words // 2:
-            windows[-1] += " " + " ".join(current)
-        else:
-            windows.append(" ".join(current))
-    return windows
 
 
 def faiss_id(chunk_id: str) -> int:

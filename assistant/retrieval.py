@@ -18,6 +18,7 @@ from .settings import Settings
 __all__ = ["MODES", "Filters", "Hit", "Retriever", "parse_date"]
 
 MODES = ("hybrid", "dense", "bm25")
+FUSIONS = ("convex", "rrf")
 RRF_K = 60
 MAX_K = 100
 
@@ -140,8 +141,12 @@ def _faiss_search(index, qvec: np.ndarray, n: int, allowed: np.ndarray | None
 class Retriever:
     """Search an index built by ``build_index``. Cheap to open; the model loads on first query."""
 
-    def __init__(self, store: IndexStore, embedder: Embedder, fusion: str = "rrf",
+    def __init__(self, store: IndexStore, embedder: Embedder, fusion: str = "convex",
                  bm25_weight: float = 0.5):
+        if fusion not in FUSIONS:
+            raise ValueError(f"fusion must be one of {', '.join(FUSIONS)}, got {fusion!r}")
+        if not 0.0 <= bm25_weight <= 1.0:
+            raise ValueError(f"bm25_weight must be between 0 and 1, got {bm25_weight}")
         self.store = store
         self.embedder = embedder
         self.fusion = fusion
@@ -161,7 +166,8 @@ class Retriever:
              embedder: Embedder | None = None) -> Retriever:
         settings = settings or Settings.from_env()
         embedder = embedder or Embedder(settings.embedding_model, settings.embedding_batch_size)
-        return cls(IndexStore.open(Path(index_dir)), embedder)
+        return cls(IndexStore.open(Path(index_dir)), embedder, fusion=settings.fusion,
+                   bm25_weight=settings.bm25_weight)
 
     @property
     def manifest(self) -> dict:
@@ -196,38 +202,30 @@ class Retriever:
         if mode in ("hybrid", "bm25"):
             rankings.append(self._bm25(query, pool, allowed))
 
-        if mode == "hybrid":
-            ordered = self._fuse(query, qvec, rankings[0], rankings[1])
-        else:
-            ordered = rankings[0]
+        ordered = self._fuse(qvec, *rankings) if mode == "hybrid" else rankings[0]
         return self._hits(ordered, qvec, k)
 
-    def _fuse(self, query, qvec, dense, sparse):
+    def _fuse(self, qvec: np.ndarray, dense: list[tuple[int, float]],
+              sparse: list[tuple[int, float]]) -> list[tuple[int, float]]:
         if self.fusion == "rrf":
             fused: dict[int, float] = {}
             for ranking in (dense, sparse):
                 for rank, (row_id, _) in enumerate(ranking):
                     fused[row_id] = fused.get(row_id, 0.0) + 1.0 / (RRF_K + rank + 1)
             return sorted(fused.items(), key=lambda item: -item[1])
-        # Score every candidate of the union with both retrievers.
-        union = list(dict.fromkeys([i for i, _ in dense] + [i for i, _ in sparse]))
-        cos = dict(dense)
-        for i in union:
-            if i not in cos:
-                cos[i] = float(np.dot(self.store.dense.reconstruct(int(i)), qvec))
-        bm = dict(sparse)
-        if self.fusion == "rrf_full":
-            fused = {i: 0.0 for i in union}
-            for scores in (cos, {i: bm.get(i, 0.0) for i in union}):
-                for rank, i in enumerate(sorted(union, key=lambda i: -scores[i])):
-                    fused[i] += 1.0 / (RRF_K + rank + 1)
-            return sorted(fused.items(), key=lambda item: -item[1])
-        # convex combination of max-normalised scores
-        top_bm = max(bm.values(), default=0.0) or 1.0
-        lo, hi = min(cos.values()), max(cos.values())
-        span = (hi - lo) or 1.0
+        # Convex combination: every candidate of the union is scored by both retrievers, so a
+        # passage that one retriever ranks first is not buried for missing from the other list.
+        cosine = dict(dense)
+        for row_id, _ in sparse:
+            if row_id not in cosine:
+                cosine[row_id] = float(np.dot(self.store.dense.reconstruct(int(row_id)), qvec))
+        bm25 = dict(sparse)
+        top_bm25 = max(bm25.values(), default=0.0) or 1.0
+        low, high = min(cosine.values()), max(cosine.values())
+        span = (high - low) or 1.0
         w = self.bm25_weight
-        fused = {i: w * bm.get(i, 0.0) / top_bm + (1 - w) * (cos[i] - lo) / span for i in union}
+        fused = {i: w * bm25.get(i, 0.0) / top_bm25 + (1 - w) * (c - low) / span
+                 for i, c in cosine.items()}
         return sorted(fused.items(), key=lambda item: -item[1])
 
     def _query_vector(self, query: str) -> np.ndarray:
@@ -249,35 +247,7 @@ class Retriever:
         return np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
 
     def _dense(self, qvec: np.ndarray, pool: int, allowed: np.ndarray | None):
-        """Chunks ranked by the better of their own cosine and their best sentence window's."""
-        best: dict[int, float] = dict(_faiss_search(self.store.dense, qvec, pool, allowed))
-        window_allowed = None
-        if allowed is not None:
-            window_allowed = self._window_ids(allowed)
-        windows = _faiss_search(self.store.sentences, qvec, 3 * pool, window_allowed)
-        owners = self._window_owners([i for i, _ in windows])
-        for window_id, score in windows:
-            chunk = owners.get(window_id)
-            if chunk is not None and score > best.get(chunk, -1.0):
-                best[chunk] = score
-        return sorted(best.items(), key=lambda item: -item[1])[:pool]
-
-    def _window_ids(self, chunk_ids: np.ndarray) -> np.ndarray:
-        rows = []
-        for start in range(0, len(chunk_ids), 900):
-            part = [int(i) for i in chunk_ids[start:start + 900]]
-            rows += self.store.db.execute(
-                f"SELECT id FROM sentences WHERE chunk IN ({','.join('?' * len(part))})",
-                part).fetchall()
-        return np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
-
-    def _window_owners(self, window_ids: list[int]) -> dict[int, int]:
-        if not window_ids:
-            return {}
-        rows = self.store.db.execute(
-            f"SELECT id, chunk FROM sentences WHERE id IN ({','.join('?' * len(window_ids))})",
-            window_ids).fetchall()
-        return dict(rows)
+        return _faiss_search(self.store.dense, qvec, pool, allowed)
 
     def _bm25(self, query: str, pool: int, allowed: np.ndarray | None):
         bm25, doc_ids = self.store.bm25, self.store.bm25_ids

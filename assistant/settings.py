@@ -34,6 +34,10 @@ class Settings:
     chunk_overlap: int = 40
     # Opening words of a post embedded with each of its later chunks (0 turns this off).
     chunk_lead_tokens: int = 48
+    # How hybrid search fuses dense and BM25: "convex" (weighted sum of normalised scores)
+    # or "rrf" (reciprocal rank fusion). See README, "Retrieval quality".
+    fusion: str = "convex"
+    bm25_weight: float = 0.5
     max_file_bytes: int = 20 * 1024 * 1024
     backend: str = "extractive"
     openai_api_key_env: str = "OPENAI_API_KEY"

@@ -1,4 +1,5 @@
 from datetime import date
+from itertools import pairwise
 
 from assistant.chunking import ChunkerConfig, chunk_post, count_tokens, faiss_id, split_sentences
 from assistant.corpus import Comment, Post
@@ -22,7 +23,7 @@ def test_chunks_respect_token_budget_and_overlap():
     assert len(chunks) > 5
     assert all(count_tokens(c.text) <= 60 for c in chunks)
     # consecutive chunks share their boundary sentence (overlap), and every sentence survives
-    for first, second in zip(chunks, chunks[1:]):
+    for first, second in pairwise(chunks):
         assert first.text.split(". ")[-1].rstrip(".") in second.text
     joined = " ".join(c.text for c in chunks)
     assert all(s in joined for s in sentences)
@@ -64,3 +65,4 @@ def test_repeated_paragraph_is_chunked_once():
     chunks = chunk_post(_post(f"{para}\n\nSomething else entirely.\n\n{para}"),
                         ChunkerConfig(max_tokens=20, overlap_tokens=0))
     assert sum(para in c.text for c in chunks) == 1
+
