@@ -14,3 +14,6 @@ PYTHON=$PYTHON bash scripts/install_llama.sh
 
 echo "== default local model: assemble and verify its sha256 into .cache/models/"
 $PYTHON -m assistant.llm.models
+
+echo "== headless Chromium (Debian package) and playwright, for the browser tests"
+PYTHON=$PYTHON bash scripts/install_browser.sh
