@@ -43,6 +43,10 @@ class Settings:
     openai_api_key_env: str = "OPENAI_API_KEY"
     openai_context_length: int = 8192
     llamacpp_n_ctx: int = 4096
+    ui_auth: str = ""  # "user:password" turns on basic auth for the browser chat
+    max_upload_mb: float = 5.0
+    ui_concurrency: int = 4  # chat requests served at once (a local model still runs one at a time)
+    ui_queue_size: int = 64
     request_timeout: float = 120.0
     connect_timeout: float = 5.0
 
