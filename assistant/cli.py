@@ -1,4 +1,4 @@
-"""Command line: ``python -m assistant index | search | stats | eval``."""
+"""Command line: ``python -m assistant index | search | ask | stats | eval``."""
 
 from __future__ import annotations
 
@@ -107,17 +107,120 @@ def _cmd_stats(args: argparse.Namespace) -> int:
     return 0
 
 
+def _open_assistant(args: argparse.Namespace):
+    from .answering import Assistant
+
+    settings = _settings(args)
+    kwargs = {}
+    if getattr(args, "max_passages", None):
+        kwargs["max_passages"] = args.max_passages
+    return Assistant(_open_retriever(settings), backend=args.backend, settings=settings,
+                     k=args.k, **kwargs)
+
+
+def _print_answer(answer, width: int = 100) -> None:
+    if answer.notice:
+        print(f"note: {answer.notice}\n")
+    print(textwrap.fill(answer.text, width))
+    print()
+    if answer.refused:
+        if answer.passages:
+            print("Closest matches:")
+            _print_references([(n, hit, None) for n, hit in enumerate(answer.passages, 1)])
+        return
+    seen: dict[int, tuple] = {}
+    for c in answer.citations:
+        if c.n not in seen or (c.supported and not seen[c.n][2]):
+            seen[c.n] = (c.n, c.hit, c.supported, c.quote)
+    print("References:")
+    _print_references([item[:3] for item in sorted(seen.values())],
+                      {n: item[3] for n, item in seen.items()})
+    if answer.unsupported:
+        print("Not supported by the cited passages:")
+        for sentence in answer.unsupported:
+            print(f"  - {sentence}")
+
+
+def _print_references(items, quotes: dict | None = None) -> None:
+    for n, hit, supported in items:
+        who = "post" if hit.kind == "post" else f"comment #{hit.comment_number or '?'}"
+        if hit.author:
+            who += f" by {hit.author}"
+        when = hit.date.isoformat() if hit.date else "undated"
+        flag = "" if supported in (None, True) else "  [does not support the claim]"
+        print(f"[{n}] {hit.title} — {when} — {who} — {hit.source}{flag}")
+        quote = (quotes or {}).get(n) or hit.text
+        print(f"    “{textwrap.shorten(quote, 200, placeholder=' …')}”")
+
+
+def _cmd_ask(args: argparse.Namespace) -> int:
+    assistant = _open_assistant(args)
+    answer = assistant.ask(args.question, since=args.since, until=args.until, kind=args.kind,
+                           author=args.author)
+    if args.json:
+        print(json.dumps(answer.as_dict(), indent=2, ensure_ascii=False))
+    else:
+        _print_answer(answer)
+    return 0
+
+
 def _cmd_eval(args: argparse.Namespace) -> int:
-    from .evaluation import format_table, load_questions, retrieval_metrics
+    from .evaluation import (
+        answer_metrics,
+        format_answer_table,
+        format_table,
+        load_questions,
+        retrieval_metrics,
+    )
 
     questions = load_questions(args.questions)
     retriever = _open_retriever(_settings(args))
     results = retrieval_metrics(retriever, questions, modes=args.modes)
+    answers = None
+    if args.backend:
+        assistant = _open_assistant(args)
+        chat, _ = assistant.resolve_backend()
+        if chat is not None and hasattr(chat, "load"):
+            chat.load()  # time answers, not loading the model
+
+        def progress(record) -> None:
+            if args.verbose:
+                print(f"{record.id}: refused={record.refused} keywords={record.keywords_ok} "
+                      f"first={record.first_token_s or 0:.2f}s  {record.text[:160]}",
+                      file=sys.stderr)
+
+        answers = answer_metrics(assistant, questions, progress=progress)
     if args.json:
-        print(json.dumps({"retrieval": results}, indent=2))
+        payload = {"retrieval": results}
+        if answers is not None:
+            payload["answers"] = answers
+        print(json.dumps(payload, indent=2))
     else:
         print("Retrieval (a hit = a passage containing a gold evidence phrase)")
         print(format_table(results))
+        if answers is not None:
+            print()
+            print("Answers")
+            print(format_answer_table(answers["summary"], assistant.backend_name()))
+    return 0
+
+
+def _cmd_serve(args: argparse.Namespace) -> int:
+    try:
+        from .server import serve
+    except ImportError as exc:
+        raise RuntimeError(f"`serve` needs fastapi and uvicorn ({exc}): "
+                           "pip install fastapi uvicorn") from exc
+    serve(args.host, args.port, _settings(args), backend=args.backend)
+    return 0
+
+
+def _cmd_mcp(args: argparse.Namespace) -> int:
+    try:
+        from .mcp_server import run_stdio
+    except ImportError as exc:
+        raise RuntimeError(f"`mcp` needs the MCP SDK ({exc}): pip install mcp") from exc
+    run_stdio(_settings(args), backend=args.backend)
     return 0
 
 
@@ -140,27 +243,51 @@ def build_parser() -> argparse.ArgumentParser:
     _add_filters(p)
     p.set_defaults(func=_cmd_search)
 
+    p = sub.add_parser("ask", help="answer a question with cited passages")
+    p.add_argument("question")
+    p.add_argument("-k", type=int, default=5, help="passages to retrieve (default 5)")
+    p.add_argument("--backend", help="extractive, llamacpp[:PATH] or openai:MODEL[@URL] "
+                                     "(default: $ASSISTANT_BACKEND or extractive)")
+    p.add_argument("--json", action="store_true", help="print the answer as JSON")
+    _add_filters(p)
+    p.set_defaults(func=_cmd_ask)
+
     p = sub.add_parser("stats", help="what the index holds")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=_cmd_stats)
 
-    p = sub.add_parser("eval", help="retrieval metrics on a questions file")
+    p = sub.add_parser("eval", help="retrieval (and with --backend, answer) metrics")
     p.add_argument("questions", type=Path)
+    p.add_argument("--backend", help="also answer every question with this backend and "
+                                     "score the answers")
+    p.add_argument("-k", type=int, default=5, help="passages retrieved per answer (default 5)")
+    p.add_argument("--max-passages", type=int, help="passages put in a model's prompt")
+    p.add_argument("-v", "--verbose", action="store_true", help="print each answer")
     p.add_argument("--modes", nargs="+", default=["dense", "bm25", "hybrid"],
                    choices=["dense", "bm25", "hybrid"])
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=_cmd_eval)
+    p = sub.add_parser("serve", help="HTTP API: REST and OpenAI-compatible /v1")
+    p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    p.add_argument("--port", type=int, default=8000, help="port (default 8000)")
+    p.add_argument("--backend", help="default backend (default: $ASSISTANT_BACKEND)")
+    p.set_defaults(func=_cmd_serve)
+
+    p = sub.add_parser("mcp", help="MCP server over stdio (search_archive, ask_archive)")
+    p.add_argument("--backend", help="backend for ask_archive (default: $ASSISTANT_BACKEND)")
+    p.set_defaults(func=_cmd_mcp)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     from .index import IndexMismatchError, IndexNotFoundError
+    from .llm import BackendError
 
     try:
         return args.func(args)
     except (ValueError, FileNotFoundError, IndexNotFoundError, IndexMismatchError,
-            RuntimeError) as exc:
+            RuntimeError, BackendError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

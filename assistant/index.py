@@ -19,6 +19,7 @@ import json
 import os
 import shutil
 import sqlite3
+import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -227,6 +228,7 @@ class IndexStore:
         self._faiss = None
         self._bm25 = None
         self._bm25_ids: np.ndarray | None = None
+        self._load_lock = threading.Lock()  # concurrent first searches load each part once
 
     @classmethod
     def open(cls, index_dir: str | os.PathLike) -> IndexStore:
@@ -239,19 +241,21 @@ class IndexStore:
 
     @property
     def dense(self):
-        if self._faiss is None:
-            import faiss
+        with self._load_lock:
+            if self._faiss is None:
+                import faiss
 
-            self._faiss = faiss.read_index(str(self.path / "dense.faiss"))
+                self._faiss = faiss.read_index(str(self.path / "dense.faiss"))
         return self._faiss
 
     @property
     def bm25(self):
-        if self._bm25 is None:
-            import bm25s
+        with self._load_lock:
+            if self._bm25 is None:
+                import bm25s
 
-            self._bm25 = bm25s.BM25.load(str(self.path / "bm25"), show_progress=False)
-            self._bm25_ids = np.load(self.path / "bm25_ids.npy")
+                self._bm25_ids = np.load(self.path / "bm25_ids.npy")
+                self._bm25 = bm25s.BM25.load(str(self.path / "bm25"), show_progress=False)
         return self._bm25
 
     @property

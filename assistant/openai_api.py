@@ -1,0 +1,226 @@
+"""OpenAI-compatible ``POST /v1/chat/completions`` and ``GET /v1/models`` over an ``Assistant``.
+
+The last user message is the question and earlier user/assistant messages are the history.
+The reply's content is the answer with a "References:" list appended; the structured
+citations (as in ``ask --json``) ride along in an extra ``citations`` field of the message
+(of the last content delta when streaming). Optional extra body fields: ``filters``
+(``since``, ``until``, ``kind``, ``author``) and ``k``. FastAPI is imported only by
+``create_router``.
+"""
+
+import json
+import logging
+import time
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from .retrieval import MAX_K
+
+__all__ = [
+    "MODEL_ID",
+    "REFERENCES_HEADING",
+    "ChatRequest",
+    "create_router",
+    "format_references",
+    "openai_error",
+    "split_messages",
+]
+
+log = logging.getLogger("assistant.openai_api")
+
+MODEL_ID = "blog-archive"
+REFERENCES_HEADING = "References:"
+_REFERENCES_SEPARATOR = f"\n\n{REFERENCES_HEADING}\n"
+
+
+class ChatMessage(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    role: str
+    content: str | list[dict[str, Any]] | None = None
+
+
+class ChatFilters(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    since: str | None = None
+    until: str | None = None
+    kind: str | None = None
+    author: str | None = None
+
+
+class ChatRequest(BaseModel):
+    """The subset of the OpenAI chat request this server reads; other fields are ignored."""
+
+    model_config = ConfigDict(extra="allow")
+
+    model: str = MODEL_ID
+    messages: list[ChatMessage] = Field(..., min_length=1)
+    stream: bool = False
+    filters: ChatFilters | None = None
+    k: int | None = Field(None, ge=1, le=MAX_K)
+
+
+def openai_error(status: int, message: str, *, kind: str = "invalid_request_error",
+                 param: str | None = None, code: str | None = None):
+    """A JSON error response in OpenAI's shape."""
+    from fastapi.responses import JSONResponse
+
+    return JSONResponse({"error": {"message": message, "type": kind, "param": param,
+                                   "code": code}}, status_code=status)
+
+
+def _text(content: str | list[dict[str, Any]] | None) -> str:
+    if isinstance(content, str):
+        return content
+    parts = [p.get("text", "") for p in content or () if p.get("type") == "text"]
+    return "\n".join(p for p in parts if isinstance(p, str))
+
+
+def split_messages(messages: list[ChatMessage]) -> tuple[str, list[dict[str, str]]]:
+    """``(question, history)``: the last user message, and the user/assistant turns before
+    it (references this server appended to its own replies are cut off)."""
+    last_user = max((i for i, m in enumerate(messages) if m.role == "user"), default=None)
+    if last_user is None:
+        raise ValueError("messages must include a message with role 'user'")
+    history = []
+    for message in messages[:last_user]:
+        if message.role not in ("user", "assistant"):
+            continue
+        text = _text(message.content)
+        if message.role == "assistant":
+            text = text.split(_REFERENCES_SEPARATOR, 1)[0]
+        history.append({"role": message.role, "content": text})
+    return _text(messages[last_user].content), history
+
+
+def format_references(answer) -> str:
+    """The "References:" block appended to a (non-refused) answer, one line per passage."""
+    if answer.refused or not answer.citations:
+        return ""
+    lines = []
+    for n, hit in sorted({c.n: c.hit for c in answer.citations}.items()):
+        who = "post" if hit.kind == "post" else f"comment #{hit.comment_number or '?'}"
+        if hit.author:
+            who += f" by {hit.author}"
+        title = f"[{hit.title}]({hit.url})" if hit.url else hit.title
+        when = hit.date.isoformat() if hit.date else "undated"
+        lines.append(f"- [{n}] {title} — {when} — {who} — {hit.source}")
+    return _REFERENCES_SEPARATOR + "\n".join(lines)
+
+
+def _models(assistant, allowed: list[str]) -> dict[str, str | None]:
+    """Model ids clients may name: ``blog-archive`` (the default backend) and one per other
+    enabled backend, ``blog-archive:<spec>``."""
+    default = assistant.backend_name()
+    models: dict[str, str | None] = {MODEL_ID: None}
+    for spec in allowed:
+        if spec != default:
+            models[f"{MODEL_ID}:{spec}"] = spec
+    return models
+
+
+def create_router(assistant, allowed: list[str]):
+    """An ``APIRouter`` with ``/v1/models`` and ``/v1/chat/completions``."""
+    from fastapi import APIRouter
+    from fastapi.responses import JSONResponse, StreamingResponse
+
+    router = APIRouter(prefix="/v1", tags=["OpenAI-compatible"])
+    models = _models(assistant, allowed)
+    created = int(time.time())
+
+    def model_card(model_id: str) -> dict[str, Any]:
+        return {"id": model_id, "object": "model", "created": created,
+                "owned_by": "blog-archive-assistant"}
+
+    @router.get("/models", summary="Models (one per enabled backend)")
+    def list_models():
+        return {"object": "list", "data": [model_card(m) for m in models]}
+
+    @router.get("/models/{model_id:path}", summary="One model")
+    def get_model(model_id: str):
+        if model_id not in models:
+            return openai_error(404, f"model {model_id!r} not found", param="model",
+                                code="model_not_found")
+        return model_card(model_id)
+
+    @router.post("/chat/completions", summary="Chat completion answered from the archive")
+    def chat_completions(body: ChatRequest):
+        question, history = split_messages(body.messages)
+        # Unknown model names (clients often send their own default) get the default backend.
+        model = body.model if body.model in models else MODEL_ID
+        filters = body.filters.model_dump() if body.filters else {}
+        options = dict(filters, k=body.k, backend=models[model])
+        reply_id = f"chatcmpl-{uuid.uuid4().hex}"
+        now = int(time.time())
+        if not body.stream:
+            answer = assistant.ask(question, history, **options)
+            message = {"role": "assistant", "content": answer.text + format_references(answer),
+                       "citations": [c.as_dict() for c in answer.citations],
+                       "refused": answer.refused}
+            if answer.notice:
+                message["notice"] = answer.notice
+            return JSONResponse({
+                "id": reply_id, "object": "chat.completion", "created": now, "model": model,
+                "choices": [{"index": 0, "message": message, "finish_reason": "stop",
+                             "logprobs": None}]})
+        events = assistant.stream(question, history, **options)
+        first = next(events, None)  # bad input raises here, before the response starts
+        if first is None:
+            raise RuntimeError("the answer stream ended without an event")
+        chunks = _chunks(first, events, {"id": reply_id, "object": "chat.completion.chunk",
+                                         "created": now, "model": model})
+        return StreamingResponse(chunks, media_type="text/event-stream",
+                                 headers={"Cache-Control": "no-cache",
+                                          "X-Accel-Buffering": "no"})
+
+    return router
+
+
+def _data(payload: dict[str, Any] | str) -> bytes:
+    text = payload if isinstance(payload, str) else json.dumps(payload, ensure_ascii=False)
+    return f"data: {text}\n\n".encode()
+
+
+def _chunks(first, events: Iterator, base: dict[str, Any]) -> Iterator[bytes]:
+    """OpenAI stream chunks: the role, text deltas (notices inline, in italics), then the
+    references with the structured citations, then ``finish_reason: stop`` and ``[DONE]``."""
+    from .answering import AnswerEvent, NoticeEvent, TextDelta
+
+    def chunk(delta: dict[str, Any], finish: str | None = None) -> bytes:
+        return _data(dict(base, choices=[{"index": 0, "delta": delta, "logprobs": None,
+                                          "finish_reason": finish}]))
+
+    yield chunk({"role": "assistant", "content": ""})
+    wrote = False
+    try:
+        for event in _chain(first, events):
+            if isinstance(event, TextDelta) and event.text:
+                yield chunk({"content": event.text})
+                wrote = True
+            elif isinstance(event, NoticeEvent):
+                note = f"_{event.message}_\n\n"
+                yield chunk({"content": f"\n\n{note}" if wrote else note})
+            elif isinstance(event, AnswerEvent):
+                answer = event.answer
+                delta = {"content": format_references(answer),
+                         "citations": [c.as_dict() for c in answer.citations],
+                         "refused": answer.refused}
+                if answer.notice:
+                    delta["notice"] = answer.notice
+                yield chunk(delta)
+        yield chunk({}, finish="stop")
+    except ValueError as exc:
+        yield _data({"error": {"message": str(exc), "type": "invalid_request_error"}})
+    except Exception:
+        log.exception("error while streaming a chat completion")
+        yield _data({"error": {"message": "internal error", "type": "server_error"}})
+    yield _data("[DONE]")
+
+
+def _chain(first, rest: Iterator) -> Iterator:
+    yield first
+    yield from rest
