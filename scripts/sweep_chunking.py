@@ -21,7 +21,9 @@ from assistant.retrieval import Retriever
 class CachingEmbedder(Embedder):
     """Reuses vectors across builds of the sweep (same model, same text)."""
 
-    cache: dict[str, np.ndarray] = {}
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.cache: dict[str, np.ndarray] = {}
 
     def embed_documents(self, texts, progress=None):
         missing = [t for t in dict.fromkeys(texts) if t not in self.cache]
