@@ -98,11 +98,21 @@ _ABBREVIATIONS = {"mr", "mrs", "ms", "dr", "st", "prof", "e.g", "i.e", "etc", "v
                   "inc", "ltd", "co", "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep",
                   "sept", "oct", "nov", "dec"}
 _SENTENCE_END = re.compile(r"(?<=[.!?…])[\"”’')\]]*\s+(?=[\"“‘'(\[]?[A-Z0-9£$])")
+# Pasted text often loses the space after a full stop ("confirmed today.Purple Futures").
+_RUN_ON = re.compile(r"(?<=[a-z]{2}[.!?])(?=[A-Z][a-z])")
 _BULLET = re.compile(r"^\s*(?:[•*\-–·▪]|\d+[.)])\s+")
 
 
-def split_sentences(text: str) -> list[str]:
-    """Split into sentences; paragraph breaks and bullet lines always end a sentence."""
+def split_sentences(text: str, run_ons: bool = False) -> list[str]:
+    """Split into sentences; paragraph breaks and bullet lines always end a sentence.
+
+    ``run_ons`` also splits where a full stop has lost its space ("today.Purple"); each
+    piece stays a verbatim substring, as quotes need. Chunking leaves it off: measured, it
+    moved chunk boundaries for no retrieval gain.
+    """
+    if run_ons:
+        return [piece for sentence in split_sentences(text)
+                for piece in _RUN_ON.split(sentence) if piece]
     sentences: list[str] = []
     for line in re.split(r"\n\s*\n|\n(?=\s*(?:[•*\-–·▪]|\d+[.)])\s)", text):
         line = " ".join(line.split())

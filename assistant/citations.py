@@ -102,7 +102,7 @@ def passage_sentences(text: str, max_words: int = 40) -> list[str]:
     """Quotable sentences of a passage; long ones are split at clause boundaries
     (``;``, ``:``, brackets, dashes), and pieces still too long are cut by words."""
     out: list[str] = []
-    for sentence in split_sentences(text):
+    for sentence in split_sentences(text, run_ons=True):
         if len(sentence.split()) <= max_words:
             out.append(sentence)
             continue

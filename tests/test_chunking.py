@@ -66,3 +66,11 @@ def test_repeated_paragraph_is_chunked_once():
                         ChunkerConfig(max_tokens=20, overlap_tokens=0))
     assert sum(para in c.text for c in chunks) == 1
 
+
+
+def test_run_on_sentences_without_a_space_are_split():
+    text = "It was confirmed today.Purple Futures, led by Interserve, won. See www.mirror.co.uk."
+    assert split_sentences(text, run_ons=True) == [
+        "It was confirmed today.", "Purple Futures, led by Interserve, won.",
+        "See www.mirror.co.uk."]
+    assert len(split_sentences(text)) == 2
