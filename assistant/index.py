@@ -250,12 +250,14 @@ class IndexStore:
 
     @property
     def bm25(self):
+        """The BM25 index, or None when the index holds no chunks."""
         with self._load_lock:
-            if self._bm25 is None:
+            if self._bm25_ids is None:
                 import bm25s
 
+                if (self.path / "bm25").is_dir():
+                    self._bm25 = bm25s.BM25.load(str(self.path / "bm25"), show_progress=False)
                 self._bm25_ids = np.load(self.path / "bm25_ids.npy")
-                self._bm25 = bm25s.BM25.load(str(self.path / "bm25"), show_progress=False)
         return self._bm25
 
     @property
@@ -426,11 +428,11 @@ def _write_bm25(conn: sqlite3.Connection, out: Path) -> None:
         # The post lead (``context``) stays out: shared by all of a post's chunks, it made
         # them tie on the lead's words (measured: MRR 0.788 without, 0.732 with).
         texts.append(f"{title} {author or ''} {text}")
-    retriever = bm25s.BM25()
-    if texts:
-        retriever.index(bm25_tokenize(texts), show_progress=False)
-    retriever.save(str(out / "bm25"), show_progress=False)
     np.save(out / "bm25_ids.npy", np.asarray(ids, dtype=np.int64))
+    if texts:  # bm25s cannot save an empty index; IndexStore.bm25 is None then
+        retriever = bm25s.BM25()
+        retriever.index(bm25_tokenize(texts), show_progress=False)
+        retriever.save(str(out / "bm25"), show_progress=False)
 
 
 def _config_from(settings: Settings) -> ChunkerConfig:

@@ -213,12 +213,15 @@ class Retriever:
                 for rank, (row_id, _) in enumerate(ranking):
                     fused[row_id] = fused.get(row_id, 0.0) + 1.0 / (RRF_K + rank + 1)
             return sorted(fused.items(), key=lambda item: -item[1])
-        # Convex combination: every candidate of the union is scored by both retrievers, so a
-        # passage that one retriever ranks first is not buried for missing from the other list.
+        # Convex combination: the cosine is computed for every candidate of the union (BM25
+        # outside its top list counts as 0), so a passage that BM25 ranks first is not buried
+        # for missing from the dense list, as happens with RRF.
         cosine = dict(dense)
         for row_id, _ in sparse:
             if row_id not in cosine:
                 cosine[row_id] = float(np.dot(self.store.dense.reconstruct(int(row_id)), qvec))
+        if not cosine:
+            return []
         bm25 = dict(sparse)
         top_bm25 = max(bm25.values(), default=0.0) or 1.0
         low, high = min(cosine.values()), max(cosine.values())
@@ -251,8 +254,10 @@ class Retriever:
 
     def _bm25(self, query: str, pool: int, allowed: np.ndarray | None):
         bm25, doc_ids = self.store.bm25, self.store.bm25_ids
+        if bm25 is None:
+            return []
         tokens = [t for t in bm25_tokenize([query], return_ids=False)[0] if t in bm25.vocab_dict]
-        if not tokens or len(doc_ids) == 0:
+        if not tokens:
             return []
         mask = None
         if allowed is not None:

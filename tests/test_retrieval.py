@@ -98,3 +98,15 @@ def test_shipped_corpus_filters_by_kind_and_date(shipped_index):
     assert hits and all(h.kind == "comment" and h.comment_number for h in hits)
     dated = retriever.search("redundancy", k=5, since="2016-09-01", until="2016-09-30")
     assert dated and all(date(2016, 9, 1) <= h.date <= date(2016, 9, 30) for h in dated)
+
+
+def test_index_of_only_unreadable_files_searches_to_nothing(tmp_path, hash_embedder):
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "empty.txt").write_text("")
+    report = build_index(corpus, tmp_path / "index", settings=Settings.from_env({}),
+                         embedder=hash_embedder)
+    assert report.chunks_total == 0 and len(report.skipped) == 1
+    retriever = Retriever.open(tmp_path / "index", embedder=hash_embedder)
+    for mode in ("hybrid", "dense", "bm25"):
+        assert retriever.search("anything at all", k=3, mode=mode) == []
