@@ -12,28 +12,7 @@ import os
 import sys
 from collections.abc import Sequence
 
-__all__ = ["create_app", "main", "prepare_index"]
-
-
-def prepare_index(settings, *, quiet: bool = False) -> str:
-    """Build the index if it is missing or stale; returns the status found."""
-    from assistant.index import build_index, index_status
-
-    status = index_status(settings.corpus_dir, settings.index_dir, settings=settings)
-    if status == "fresh":
-        return status
-    if not quiet:
-        print(f"index {status}: indexing {settings.corpus_dir} …", file=sys.stderr, flush=True)
-
-    def progress(done: int, total: int) -> None:
-        if not quiet and (done == total or done % 64 == 0):
-            print(f"  embedded {done}/{total} passages", file=sys.stderr, flush=True)
-
-    report = build_index(settings.corpus_dir, settings.index_dir, settings=settings,
-                         progress=progress)
-    if not quiet:
-        print(f"  {report.summary()}", file=sys.stderr, flush=True)
-    return status
+__all__ = ["create_app", "main"]
 
 
 def create_app(settings=None, backend: str | None = None, *, warm: bool = True):
@@ -62,12 +41,13 @@ def main(argv: Sequence[str] | None = None) -> int:
                         help="also open a public Gradio share link (off by default)")
     args = parser.parse_args(argv)
 
+    from assistant.index import ensure_index
     from assistant.settings import Settings
     from assistant.ui import launch_options
 
     settings = Settings.from_env()
     try:
-        prepare_index(settings)
+        ensure_index(settings)
         _, demo = create_app(settings, args.backend)
         options = launch_options(settings)
     except (OSError, ValueError, RuntimeError) as exc:

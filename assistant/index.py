@@ -41,6 +41,7 @@ __all__ = [
     "IndexNotFoundError",
     "IndexStore",
     "build_index",
+    "ensure_index",
     "index_status",
     "iter_corpus_files",
 ]
@@ -628,3 +629,30 @@ def index_status(corpus_dir: str | os.PathLike, index_dir: str | os.PathLike,
         stat = path.stat()
         current[source] = (stat.st_size, stat.st_mtime_ns)
     return "fresh" if current == known else "stale"
+
+
+def ensure_index(settings: Settings, *, quiet: bool = False) -> str:
+    """Build or update the index when it is missing or stale; returns the status found.
+
+    Progress goes to stderr, since stdout may carry a protocol (the MCP server's).
+    """
+    import sys
+
+    status = index_status(settings.corpus_dir, settings.index_dir, settings=settings)
+    if status == "fresh":
+        return status
+
+    def say(message: str) -> None:
+        if not quiet:
+            print(message, file=sys.stderr, flush=True)
+
+    say(f"index {status}: indexing {settings.corpus_dir} …")
+
+    def progress(done: int, total: int) -> None:
+        if done == total or done % 64 == 0:
+            say(f"  embedded {done}/{total} passages")
+
+    report = build_index(settings.corpus_dir, settings.index_dir, settings=settings,
+                         progress=progress)
+    say(f"  {report.summary()}")
+    return status

@@ -7,7 +7,6 @@ module (or ``assistant``) stays light.
 
 import json
 import logging
-import sys
 from collections.abc import Iterable, Iterator
 from typing import Any, Literal
 
@@ -22,7 +21,6 @@ __all__ = [
     "allowed_backends",
     "create_app",
     "open_assistant",
-    "prepare_index",
     "serve",
     "sse_event",
 ]
@@ -70,24 +68,6 @@ class AskRequest(BaseModel):
 
 # ---------------------------------------------------------------- opening the assistant
 
-def prepare_index(settings: Settings, *, quiet: bool = False) -> str:
-    """Build or update the index when it is missing or stale; returns the status found.
-
-    Progress goes to stderr (stdout may carry a protocol, as for the MCP server).
-    """
-    from .index import build_index, index_status
-
-    status = index_status(settings.corpus_dir, settings.index_dir, settings=settings)
-    if status == "fresh":
-        return status
-    if not quiet:
-        print(f"index {status}: indexing {settings.corpus_dir} …", file=sys.stderr, flush=True)
-    report = build_index(settings.corpus_dir, settings.index_dir, settings=settings)
-    if not quiet:
-        print(f"  {report.summary()}", file=sys.stderr, flush=True)
-    return status
-
-
 def open_assistant(settings: Settings, backend: str | None = None, *, build: bool = True,
                    quiet: bool = False):
     """An ``Assistant`` over ``settings.index_dir`` with models and indexes loaded.
@@ -100,7 +80,9 @@ def open_assistant(settings: Settings, backend: str | None = None, *, build: boo
     from .retrieval import Retriever
 
     if build:
-        prepare_index(settings, quiet=quiet)
+        from .index import ensure_index
+
+        ensure_index(settings, quiet=quiet)
     retriever = Retriever.open(settings.index_dir, settings=settings)
     retriever.search("warm up", k=1)
     return Assistant(retriever, backend=backend or settings.backend, settings=settings)
