@@ -13,6 +13,7 @@ from pathlib import Path
 from assistant.answering import (
     Answer,
     AnswerEvent,
+    Assistant,
     Citation,
     NoticeEvent,
     SourcesEvent,
@@ -72,13 +73,7 @@ class FakeAssistant:
         yield AnswerEvent(Answer(question, text, False, (citation,), hits, question,
                                  self.backend))
 
-    def ask(self, question: str, history: list[dict] | None = None, **options) -> Answer:
-        answer = None
-        for event in self.stream(question, history, **options):
-            if isinstance(event, AnswerEvent):
-                answer = event.answer
-        assert answer is not None
-        return answer
+    ask = Assistant.ask  # consumes ``stream`` only, so the real one serves the fake too
 
 
 @contextlib.contextmanager
