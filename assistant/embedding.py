@@ -49,6 +49,12 @@ class Embedder:
         self._model = None
         self._lock = threading.Lock()
 
+    @classmethod
+    def from_settings(cls, settings) -> Embedder:
+        """The embedder that ``settings`` describe (model, batch size, backend, device)."""
+        return cls(settings.embedding_model, settings.embedding_batch_size,
+                   device=settings.embedding_device or None)
+
     @property
     def model_id(self) -> str:
         """The identity recorded in the index manifest (the name as configured)."""

@@ -459,7 +459,7 @@ def build_index(
 
     started = time.perf_counter()
     settings = settings or Settings.from_env()
-    embedder = embedder or Embedder(settings.embedding_model, settings.embedding_batch_size)
+    embedder = embedder or Embedder.from_settings(settings)
     config = _config_from(settings)
     corpus_dir, index_dir = Path(corpus_dir), Path(index_dir)
     notes: list[str] = []

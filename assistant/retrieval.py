@@ -165,7 +165,7 @@ class Retriever:
     def open(cls, index_dir: str | os.PathLike = "index", *, settings: Settings | None = None,
              embedder: Embedder | None = None) -> Retriever:
         settings = settings or Settings.from_env()
-        embedder = embedder or Embedder(settings.embedding_model, settings.embedding_batch_size)
+        embedder = embedder or Embedder.from_settings(settings)
         return cls(IndexStore.open(Path(index_dir)), embedder, fusion=settings.fusion,
                    bm25_weight=settings.bm25_weight)
 
