@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
 
-from .corpus import Post
+from .corpus import Post, signed_sections
 
 __all__ = [
     "Chunk",
@@ -235,7 +235,9 @@ def chunk_post(post: Post, config: ChunkerConfig | None = None) -> list[Chunk]:
                 position=len(chunks), text=piece, url=post.url, context=context,
             ))
 
-    emit("post", post.body, post.author, None, post.date)
+    # Chunks never straddle a sign-off, so each carries the writer of its own section.
+    for text, signed_by in signed_sections(post):
+        emit("post", text, signed_by, None, post.date)
     for comment in post.comments:
         emit("comment", comment.text, comment.author, comment.number, comment.date or post.date)
     return chunks

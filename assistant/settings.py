@@ -32,9 +32,16 @@ class Settings:
     # "cpu", "cuda", or "" for CUDA when present, else the CPU.
     embedding_device: str = ""
     # --- dense index type (owned by the scale work)
-    # "flat" (exact inner product), "hnsw", or "auto" (flat below ann_threshold chunks).
+    # "flat" (exact inner product), "ivf", "hnsw", or "auto" (flat below ann_threshold
+    # chunks, ivf from there; the threshold is measured, README "Scale").
     index_type: str = "auto"
     ann_threshold: int = 200_000
+    # "float32", "float16" (half the memory; recall@10 unchanged, README "Scale"), or "auto"
+    # (float32 for flat, float16 for the approximate kinds). "ivf" and "hnsw" search knobs:
+    vector_storage: str = "auto"
+    ivf_nprobe: int = 32
+    hnsw_m: int = 32
+    hnsw_ef_search: int = 128
     chunk_tokens: int = 200
     chunk_overlap: int = 40
     # Opening words of a post embedded with each of its later chunks (0 turns this off).
@@ -42,7 +49,7 @@ class Settings:
     # How hybrid search fuses dense and BM25: "convex" (weighted sum of normalised scores)
     # or "rrf" (reciprocal rank fusion). See README, "Retrieval quality".
     fusion: str = "convex"
-    bm25_weight: float = 0.5
+    bm25_weight: float = 0.6
     max_file_bytes: int = 20 * 1024 * 1024
     backend: str = "extractive"
     openai_api_key_env: str = "OPENAI_API_KEY"

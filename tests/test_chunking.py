@@ -74,3 +74,17 @@ def test_run_on_sentences_without_a_space_are_split():
         "It was confirmed today.", "Purple Futures, led by Interserve, won.",
         "See www.mirror.co.uk."]
     assert len(split_sentences(text)) == 2
+
+
+def test_chunks_stop_at_a_sign_off_and_carry_its_writer():
+    quoted = " ".join(f"Point {i}: the contracts failed the staff and the public."
+                      for i in range(60))
+    after = "I find this interesting. Readers will have views on it."
+    post = _post(f"{quoted}\n\nDavid Raho\n\n{after}")
+    chunks = chunk_post(post, ChunkerConfig(max_tokens=120, overlap_tokens=30))
+    signed = [c for c in chunks if c.author == "David Raho"]
+    assert len(signed) >= 3 and all(c.kind == "post" for c in signed)
+    assert signed[-1].text.endswith("David Raho")
+    assert "Post by David Raho:" in signed[0].header
+    (last,) = [c for c in chunks if c.author is None]
+    assert last.text == after  # no overlap carried across the sign-off
