@@ -345,7 +345,7 @@ class Assistant:
         text = render(chosen)
         yield TextDelta(text)
         first = first if first is not None else time.perf_counter() - start
-        citations = tuple(Citation(c.n, passages[c.n - 1], c.text, True, c.text)
+        citations = tuple(Citation(c.n, passages[c.n - 1], c.cited, True, c.text)
                           for c in chosen)
         yield AnswerEvent(Answer(text=text, refused=False, citations=citations,
                                  passages=passages, first_token_s=first,

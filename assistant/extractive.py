@@ -10,6 +10,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from .attribution import is_authorship_question
 from .citations import CitationVerifier, looks_like_instruction, passage_sentences
 from .prompting import content_words
 from .retrieval import Hit
@@ -34,6 +35,22 @@ class ExtractedSentence:
     n: int  # passage number, 1-based
     text: str
     score: float
+    quote: str = ""  # the passage span cited, when ``text`` is not itself a quote
+
+    @property
+    def cited(self) -> str:
+        return self.quote or self.text
+
+
+def _sign_off(question: str, passages: Sequence[Hit]) -> tuple[int, str] | None:
+    """For "who wrote …", the best passage that ends a signed piece, with its writer."""
+    if not is_authorship_question(question):
+        return None
+    for n, hit in enumerate(passages, 1):
+        author = hit.author or ""
+        if author and author.lower() != "anonymous" and author in hit.text:
+            return n, author
+    return None
 
 
 def _coverage(question_words: set[str], sentence: str) -> float:
@@ -111,10 +128,15 @@ def extract(question: str, passages: Sequence[Hit], verifier: CitationVerifier,
     scored.sort(key=lambda item: (-item[0], item[1], item[2]))
     best = scored[0][0]
     chosen: list[ExtractedSentence] = []
+    signed = _sign_off(question, passages)
+    if signed:
+        # The writer's name stands alone at the end of the piece: say it, quoting the name.
+        n, author = signed
+        chosen.append(ExtractedSentence(n, f"The piece is signed {author}.", best, author))
     for score, n, _, sentence in scored:
         if len(chosen) == max_sentences or score < best - MARGIN:
             break
-        if any(_near_duplicate(sentence, c.text) for c in chosen):
+        if any(_near_duplicate(sentence, c.cited) for c in chosen):
             continue
         chosen.append(ExtractedSentence(n, sentence, score))
     return chosen

@@ -265,3 +265,19 @@ def test_planted_injection_never_answers_pwned(tmp_path):
     for spec in filter(None, ["llamacpp", small]):
         answer = Assistant(retriever, backend=_llamacpp(spec), max_passages=3).ask(question)
         assert "PWNED" not in answer.text.upper(), (spec, answer.text)
+
+
+def test_extractive_names_the_writer_of_a_signed_piece(hash_embedder):
+    topic = ("Grayling privatised the probation service against advice. "
+             "Bidders were told to bring innovative operating models.")
+    signed = Hit(text=f"{topic} Staff kept the service going. David Raho", score=0.5,
+                 source="2.txt", title="How We Got Here", date=date(2016, 9, 26), kind="post",
+                 author="David Raho", chunk_id="c2", dense_score=0.6)
+    hits = [make_hit(topic, 1), signed]
+    assistant = Assistant(FakeRetriever(hash_embedder, hits))
+    answer = assistant.ask("Who wrote the analysis of how probation was privatised?")
+    assert answer.text.startswith("The piece is signed David Raho [2].")
+    assert answer.citations[0].quote == "David Raho" and answer.citations[0].supported
+    # not an authorship question: no sign-off line
+    other = assistant.ask("How was probation privatised?")
+    assert "signed" not in other.text
