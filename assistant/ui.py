@@ -954,8 +954,8 @@ def build_app(assistant: Any, settings: Settings | None = None, *,
                         with gr.Row():
                             author = gr.Dropdown(
                                 ["", *_author_choices(assistant)], value="",
-                                label="Author (commenter or signed writer)", allow_custom_value=True,
-                                filterable=True)
+                                label="Author (commenter or signed writer)",
+                                allow_custom_value=True, filterable=True)
                             k = gr.Slider(1, 20, value=int(getattr(assistant, "k", 5)),
                                           step=1, label="Passages to retrieve")
                         backend = gr.Radio(list(BACKEND_CHOICES), value=choice0,

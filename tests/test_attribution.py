@@ -61,3 +61,15 @@ def test_sign_off_passage_is_put_ahead_of_its_section(tmp_path, hash_embedder):
     # the sign-off passage itself is not duplicated
     assert promote_sign_offs([(sign_off, 0.9), (first, 0.5)], store.db) == \
         [(sign_off, 0.9), (first, 0.5)]
+
+
+def test_search_brings_in_the_sign_off_for_who_wrote_questions(tmp_path, hash_embedder):
+    from assistant.retrieval import Retriever
+
+    _store(tmp_path, hash_embedder)
+    retriever = Retriever.open(tmp_path / "index", embedder=hash_embedder)
+    topic = "Grayling privatised probation bidders innovate operating models step 3"
+    plain = retriever.search(topic, k=2, mode="bm25")
+    assert all("David Raho" not in h.text for h in plain)
+    asked = retriever.search(f"Who wrote the analysis: {topic}?", k=2, mode="bm25")
+    assert "David Raho" in asked[0].text and asked[0].author == "David Raho"

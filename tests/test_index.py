@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from assistant import Settings, build_index
-from assistant.index import IndexMismatchError, IndexStore, index_status
+from assistant.index import FORMAT_VERSION, IndexMismatchError, IndexStore, index_status
 from assistant.retrieval import Retriever
 
 from .conftest import POST_A, REPO, HashEmbedder
@@ -28,7 +28,8 @@ def test_first_build_reports_files_and_writes_manifest(small_corpus, tmp_path, h
     manifest = store.manifest
     assert manifest["embedding"] == {"model": "test-hash-64", "dimension": 64}
     assert manifest["chunker"]["max_tokens"] == 200
-    assert manifest["format_version"] == 1 and len(manifest["corpus_fingerprint"]) == 64
+    assert manifest["format_version"] == FORMAT_VERSION
+    assert len(manifest["corpus_fingerprint"]) == 64
     stats = store.stats()
     assert stats["posts"] == 2 and stats["comments"] == 2
 
@@ -59,6 +60,11 @@ def test_changed_post_reembeds_only_changed_chunks(small_corpus, tmp_path, hash_
     assert any("workloads matter more" in t for t in hash_embedder.embedded)
     assert report.chunks_removed == 2  # the old comment and b.txt's only chunk
     assert report.chunks_total == first.chunks_total - 2 + 2
+    store = IndexStore.open(index)
+    recount = store.db.execute(
+        "SELECT COUNT(DISTINCT post_id), COUNT(DISTINCT CASE WHEN kind = 'comment' "
+        "THEN post_id || '#' || comment_number END) FROM chunks").fetchone()
+    assert (store.stats()["posts"], store.stats()["comments"]) == recount == (2, 2)
     retriever = Retriever.open(index, embedder=hash_embedder)
     texts = [h.text for h in retriever.search("workloads caseloads trident", k=10)]
     assert any("workloads" in t for t in texts)
@@ -188,3 +194,82 @@ def test_status_missing_and_chunker_change(small_corpus, tmp_path, hash_embedder
     smaller = Settings.from_env({"ASSISTANT_CHUNK_TOKENS": "50",
                                  "ASSISTANT_EMBEDDING_MODEL": "test-hash-64"})
     assert index_status(small_corpus, index, smaller) == "stale"
+
+
+def _many_posts(corpus: Path, n: int) -> None:
+    for i in range(n):
+        (corpus / f"post{i:03d}.txt").write_text(
+            f"Monday 3 March 2014\n\nPost number {i}\n\nThe topic of post {i} is word{i} and "
+            f"its neighbour word{i + 1}, with shared words about probation and pay.\n")
+
+
+def test_interrupted_build_resumes_without_reembedding(small_corpus, tmp_path, monkeypatch):
+    import assistant.index as index_module
+
+    monkeypatch.setattr(index_module, "EMBED_BATCH", 4)
+    _many_posts(small_corpus, 14)
+    index = tmp_path / "index"
+
+    class DiesOnThirdBatch(HashEmbedder):
+        calls = 0
+
+        def embed_documents(self, texts, progress=None):
+            type(self).calls += 1
+            if type(self).calls == 3:
+                raise KeyboardInterrupt  # Ctrl-C mid-build
+            return super().embed_documents(texts, progress)
+
+    dying = DiesOnThirdBatch()
+    with pytest.raises(KeyboardInterrupt):
+        _build(small_corpus, index, dying)
+    assert not (index / "CURRENT").exists()
+    assert len(list((index / ".resume").glob("*.npy"))) == 2
+    again = HashEmbedder()
+    seen = []
+    report = _build(small_corpus, index, again, progress=lambda d, t: seen.append((d, t)))
+    assert report.chunks_total == len(dying.embedded) + len(again.embedded)
+    assert len(dying.embedded) == 8 and not set(dying.embedded) & set(again.embedded)
+    assert seen[-1][0] == seen[-1][1] == report.chunks_total
+    assert [d for d, _ in seen] == sorted(d for d, _ in seen)
+    assert not (index / ".resume").exists()  # published: the checkpoints are gone
+    hits = Retriever.open(index, embedder=again).search("word7 word8", k=1, mode="bm25")
+    assert hits[0].title == "Post number 7"
+
+
+@pytest.mark.parametrize("index_type", ["ivf", "hnsw"])
+def test_approximate_index_types_update_incrementally(small_corpus, tmp_path, hash_embedder,
+                                                      index_type):
+    _many_posts(small_corpus, 30)
+    settings = Settings.from_env({}, index_type=index_type, ann_threshold=10)
+    index = tmp_path / "index"
+    build_index(small_corpus, index, settings=settings, embedder=hash_embedder)
+    manifest = IndexStore.open(index).manifest
+    assert manifest["dense"]["kind"] == index_type
+    (small_corpus / "b.txt").unlink()
+    (small_corpus / "post005.txt").write_text(
+        "Monday 3 March 2014\n\nPost number 5\n\nRewritten entirely: trident submarines.\n")
+    report = build_index(small_corpus, index, settings=settings, embedder=hash_embedder)
+    assert report.chunks_removed == 2 and report.chunks_added == 1
+    retriever = Retriever.open(index, embedder=hash_embedder)
+    for mode in ("dense", "hybrid"):
+        texts = [h.text for h in retriever.search("shipyard defence contract word5", k=10,
+                                                  mode=mode)]
+        assert not any("shipyard" in t or "word5 " in t for t in texts)
+    assert retriever.search("trident submarines rewritten", k=1)[0].title == "Post number 5"
+    assert all(h.kind == "comment" for h in retriever.search("pay", k=5, kind="comment"))
+
+
+def test_auto_index_type_switches_at_threshold(small_corpus, tmp_path, hash_embedder):
+    index = tmp_path / "index"
+    settings = Settings.from_env({}, ann_threshold=20)
+    build_index(small_corpus, index, settings=settings, embedder=hash_embedder)
+    assert IndexStore.open(index).manifest["dense"]["kind"] == "flat"
+    _many_posts(small_corpus, 30)
+    report = build_index(small_corpus, index, settings=settings, embedder=hash_embedder)
+    store = IndexStore.open(index)
+    assert store.manifest["dense"]["kind"] == "ivf"
+    assert any("dense index rebuilt" in n for n in report.notes)
+    assert store.dense.ntotal == report.chunks_total
+    stats = store.stats()
+    assert stats["chunks"] == report.chunks_total and stats["index_bytes"] > 0
+    assert stats["dense_index"].startswith("IndexIVF")

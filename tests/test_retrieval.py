@@ -110,3 +110,29 @@ def test_index_of_only_unreadable_files_searches_to_nothing(tmp_path, hash_embed
     retriever = Retriever.open(tmp_path / "index", embedder=hash_embedder)
     for mode in ("hybrid", "dense", "bm25"):
         assert retriever.search("anything at all", k=3, mode=mode) == []
+
+
+@pytest.mark.parametrize("index_type", ["ivf", "hnsw"])
+def test_filters_and_modes_with_approximate_indexes(small_corpus, tmp_path, hash_embedder,
+                                                    index_type):
+    settings = Settings.from_env({}, index_type=index_type)
+    build_index(small_corpus, tmp_path / "index", settings=settings, embedder=hash_embedder)
+    retriever = Retriever.open(tmp_path / "index", embedder=hash_embedder)
+    assert retriever.manifest["dense"]["kind"] == index_type
+    for mode in ("dense", "bm25", "hybrid"):
+        assert "shipyard" in retriever.search("shipyard defence contract", k=2, mode=mode)[0].text
+    assert [h.author for h in retriever.search("pay caseloads", k=10, author="getafix")] \
+        == ["Getafix"]
+    assert all(h.kind == "comment" for h in retriever.search("pay", k=10, kind="comment"))
+    assert retriever.search("pay", k=10, since="2015-01-01") == []
+
+
+def test_stats_and_search_do_not_walk_the_index_folder(retriever, monkeypatch):
+    from pathlib import Path
+
+    def forbidden(*args, **kwargs):
+        raise AssertionError("walked the folder")
+
+    monkeypatch.setattr(Path, "rglob", forbidden)
+    assert retriever.stats()["index_bytes"] > 0
+    assert retriever.search("pay", k=3, kind="post", since="2014-01-01")

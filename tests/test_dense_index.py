@@ -1,0 +1,96 @@
+import numpy as np
+import pytest
+
+from assistant.dense_index import DenseIndex, DenseSpec, choose_spec
+from assistant.settings import Settings
+
+DIM = 32
+
+
+def _clustered(n, seed=0):
+    """Unit vectors around 40 centres: neighbours exist, as with text embeddings."""
+    rng = np.random.default_rng(seed)
+    centres = rng.standard_normal((40, DIM))
+    x = centres[rng.integers(0, 40, n)] + 0.35 * rng.standard_normal((n, DIM))
+    x /= np.linalg.norm(x, axis=1, keepdims=True)
+    return x.astype(np.float32), (np.arange(n, dtype=np.int64) * 7919 + 11)
+
+
+SPECS = [
+    DenseSpec("flat"),
+    DenseSpec("flat", "float16"),
+    DenseSpec("ivf", "float16", nlist=32, nprobe=8, trained_size=3000),
+    DenseSpec("ivf", "float32", nlist=32, nprobe=8, trained_size=3000),
+    DenseSpec("hnsw", "float16", hnsw_m=16, ef_search=64),
+]
+
+
+def _exact(x, ids, q, k, allowed=None):
+    scores = x @ q
+    if allowed is not None:
+        scores = np.where(np.isin(ids, allowed), scores, -np.inf)
+    return set(ids[np.argsort(-scores)[:k]].tolist())
+
+
+@pytest.mark.parametrize("spec", SPECS, ids=lambda s: f"{s.kind}-{s.storage}")
+def test_search_remove_filter_and_reload(spec, tmp_path):
+    x, ids = _clustered(3000)
+    index = DenseIndex.create(spec, DIM)
+    for start in range(0, 3000, 700):  # streamed in batches, as the build does
+        index.add(x[start:start + 700], ids[start:start + 700])
+    queries = x[:30] + 0.05
+    recall = np.mean([len({i for i, _ in index.search(q, 10)} & _exact(x, ids, q, 10)) / 10
+                      for q in queries])
+    assert recall >= 0.95
+
+    removed = ids[:500]
+    index.remove(removed)
+    assert index.ntotal == 2500
+    for q in queries[:10]:
+        assert not {i for i, _ in index.search(q, 20)} & set(removed.tolist())
+
+    rng = np.random.default_rng(1)
+    for size in (5, 300, 2000):  # tiny, middling, most of the index
+        allowed = np.sort(rng.choice(ids[500:], size, replace=False))
+        hits = index.search(queries[0], 10, allowed)
+        assert len(hits) == min(10, size)
+        assert {i for i, _ in hits} <= set(allowed.tolist())
+        if size == 5:
+            assert {i for i, _ in hits} == set(allowed.tolist())
+
+    index.save(tmp_path)
+    again = DenseIndex.load(tmp_path, index.spec)
+    assert again.ntotal == 2500
+    assert np.allclose(again.reconstruct(int(ids[600])), x[600], atol=1e-2)
+    assert not {i for i, _ in again.search(queries[0], 20)} & set(removed.tolist())
+    # re-adding a removed chunk (same content hash, same vector) brings it back
+    again.add(x[:1], ids[:1])
+    assert int(ids[0]) in {i for i, _ in again.search(x[0], 5)}
+
+
+def test_hnsw_tombstones_trigger_rebuild():
+    x, ids = _clustered(500)
+    index = DenseIndex.create(DenseSpec("hnsw", hnsw_m=8), DIM)
+    index.add(x, ids)
+    index.remove(ids[:50])
+    assert not index.needs_rebuild
+    index.remove(ids[50:150])
+    assert index.needs_rebuild
+
+
+def test_ivf_with_fewer_vectors_than_clusters_still_trains():
+    x, ids = _clustered(10)
+    index = DenseIndex.create(DenseSpec("ivf", nlist=64, trained_size=10), DIM)
+    index.add(x, ids)
+    assert {i for i, _ in index.search(x[3], 1)} == {int(ids[3])}
+
+
+def test_choose_spec_by_size_and_settings():
+    settings = Settings.from_env({}, ann_threshold=1000)
+    assert choose_spec(settings, 999).kind == "flat"
+    assert choose_spec(settings, 999).storage == "float32"
+    big = choose_spec(settings, 40_000)
+    assert (big.kind, big.storage, big.nlist) == ("ivf", "float16", 200)
+    assert choose_spec(Settings.from_env({}, index_type="hnsw"), 10).kind == "hnsw"
+    with pytest.raises(ValueError, match="index_type"):
+        choose_spec(Settings.from_env({}, index_type="annoy"), 10)
