@@ -221,6 +221,7 @@ class CitationVerifier:
     def verify(self, text: str, passages: Sequence[Hit], repair: bool = True) -> Verification:
         """Drop invented numbers, check every cited sentence, mark unsupported ones.
 
+        A sentence some of whose citations support it keeps only those citations.
         With ``repair``, a claim that its cited passages (or a missing citation) do not
         support is re-attributed to the passage in ``passages`` that supports it best, if
         any does; ``Verification.repaired`` lists those sentences.
@@ -238,6 +239,11 @@ class CitationVerifier:
             clean = _rewrite_markers(sentence, valid)
             supports = tuple(self.support(clean, n, passages[n - 1]) for n in valid)
             ok = any(s.supported for s in supports) if supports else not _has_claim(clean)
+            if ok and not all(s.supported for s in supports):
+                # "[2][3]" where only [2] says it: [3] would send the reader to a passage
+                # that does not back the claim, so it goes.
+                supports = tuple(s for s in supports if s.supported)
+                clean = _rewrite_markers(clean, [s.n for s in supports])
             if not ok and repair and _has_claim(clean) and not looks_like_instruction(clean):
                 others = [self.support(clean, n, passages[n - 1])
                           for n in range(1, count + 1) if n not in valid]

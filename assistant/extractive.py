@@ -6,6 +6,7 @@ content words they contain; the best one to three are returned, each with its ``
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -53,10 +54,41 @@ def _sign_off(question: str, passages: Sequence[Hit]) -> tuple[int, str] | None:
     return None
 
 
-def _coverage(question_words: set[str], sentence: str) -> float:
-    if not question_words:
+@functools.lru_cache(maxsize=1)
+def _stemmer():
+    import Stemmer
+
+    return Stemmer.Stemmer("english")
+
+
+# Irregular past forms Snowball leaves alone, mapped to the stem of their base verb, so
+# "who leads …" meets "led by …". Forms that are also common nouns or adjectives stay out.
+_IRREGULAR = {
+    "began": "begin", "begun": "begin", "bought": "buy", "brought": "bring",
+    "built": "build", "came": "come", "chose": "choos", "chosen": "choos", "did": "do",
+    "done": "do", "drew": "draw", "drawn": "draw", "fell": "fall", "fallen": "fall",
+    "forgot": "forget", "forgotten": "forget", "gave": "give", "given": "give",
+    "gone": "go", "went": "go", "grew": "grow", "grown": "grow", "heard": "hear",
+    "held": "hold", "kept": "keep", "knew": "know", "known": "know", "led": "lead",
+    "lost": "lose", "made": "make", "meant": "mean", "met": "meet", "paid": "pay",
+    "ran": "run", "rose": "rise", "risen": "rise", "said": "say", "sent": "send",
+    "sold": "sell", "sought": "seek", "spent": "spend", "spoke": "speak",
+    "spoken": "speak", "stood": "stand", "taught": "teach", "told": "tell",
+    "took": "take", "taken": "take", "thought": "think", "understood": "understand",
+    "won": "win", "wrote": "write", "written": "write",
+}
+
+
+def stems(text: str) -> set[str]:
+    """Snowball stems of the content words, so "systems" meets "system" and "led" "leads"."""
+    words = [_IRREGULAR.get(word, word) for word in content_words(text)]
+    return set(_stemmer().stemWords(words))
+
+
+def _coverage(question_stems: set[str], sentence: str) -> float:
+    if not question_stems:
         return 0.0
-    return len(question_words & set(content_words(sentence))) / len(question_words)
+    return len(question_stems & stems(sentence)) / len(question_stems)
 
 
 _WANTS_DATE = re.compile(r"^\s*when\b|\bwhat (?:date|year|month|day)\b|\bhow long ago\b", re.I)
@@ -98,7 +130,7 @@ def _near_duplicate(a: str, b: str) -> bool:
 def extract(question: str, passages: Sequence[Hit], verifier: CitationVerifier,
             max_sentences: int = 3) -> list[ExtractedSentence]:
     """The one to three best answering sentences of ``passages``, best first."""
-    question_words = set(content_words(question))
+    question_words = stems(question)
     candidates: list[tuple[int, int, str]] = []  # (passage n, position, sentence)
     seen: set[str] = set()
     for n, hit in enumerate(passages, 1):

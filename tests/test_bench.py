@@ -25,9 +25,11 @@ def test_run_size_measures_every_column(small_result):
     assert tuple(row) == COLUMNS
     assert row["chunks"] == 2000 and row["index_type"].startswith("IndexIDMap2")
     for name, value in row.items():
-        if name not in ("chunks", "index_type"):
+        if name not in ("chunks", "index_type", "ann_nprobe", "ann_nlist"):
             assert isinstance(value, float) and value > 0, name
     assert row["recall_at_10"] == 1.0  # flat below the threshold: exact
+    assert 1 <= row["ann_nprobe"] <= row["ann_nlist"]
+    assert row["ann_recall_at_10"] >= 0.9
 
 
 def test_table_has_one_row_per_size_and_labels_the_fake_embedder(small_result):

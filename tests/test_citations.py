@@ -99,3 +99,11 @@ def test_helpers():
     long = "word " * 30 + "(a bracketed aside of several words here) " + "more " * 20 + "end."
     pieces = passage_sentences(long)
     assert len(pieces) > 1 and all(len(p.split()) <= 60 for p in pieces)
+
+
+def test_citations_that_do_not_support_a_supported_sentence_are_dropped(verifier):
+    result = verifier.verify("Napo members will be balloted over the pay freeze [2][1].",
+                             [PAY, SHIP])
+    assert result.text == "Napo members will be balloted over the pay freeze [1]."
+    (_, supports), = result.sentences
+    assert [s.n for s in supports] == [1] and result.unsupported == ()

@@ -90,7 +90,28 @@ def test_choose_spec_by_size_and_settings():
     assert choose_spec(settings, 999).kind == "flat"
     assert choose_spec(settings, 999).storage == "float32"
     big = choose_spec(settings, 40_000)
-    assert (big.kind, big.storage, big.nlist) == ("ivf", "float16", 200)
+    assert (big.kind, big.storage, big.nlist) == ("ivf", "float16", 800)
     assert choose_spec(Settings.from_env({}, index_type="hnsw"), 10).kind == "hnsw"
     with pytest.raises(ValueError, match="index_type"):
         choose_spec(Settings.from_env({}, index_type="annoy"), 10)
+
+
+def test_ivf_calibration_picks_the_smallest_nprobe_reaching_the_target(tmp_path):
+    rng = np.random.default_rng(3)
+    centres = rng.standard_normal((40, 32)).astype(np.float32)
+    vectors = centres[rng.integers(0, 40, 6000)] + 0.6 * rng.standard_normal(
+        (6000, 32)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    spec = choose_spec(Settings(index_type="ivf"), len(vectors))
+    assert spec.auto_nprobe and spec.nlist == round(4 * np.sqrt(6000))
+    index = DenseIndex.create(spec, 32)
+    index.add(vectors, np.arange(6000, dtype=np.int64))
+    index.save(tmp_path)  # saving measures nprobe
+    spec = index.spec
+    assert spec.calibrated_size == 6000 and spec.calibrated_recall >= 0.99
+    assert 1 <= spec.nprobe < spec.nlist
+    # an unreachable target ends at every list probed, which is the exhaustive scan
+    assert index.calibrate(target=2.0) == pytest.approx(1.0)
+    assert index.spec.nprobe == index.spec.nlist
+    fixed = choose_spec(Settings(index_type="ivf", ivf_nprobe=7), 6000)
+    assert not fixed.auto_nprobe and fixed.nprobe == 7

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -305,7 +306,7 @@ def test_api_chat_search_and_refusal(app_url):
     row = _dev("d12")
     gold = Path(row["gold"][0]["source"]).name
     text = client.predict(row["question"], api_name="/chat")
-    assert isinstance(text, str) and "[1]" in text
+    assert isinstance(text, str) and re.search(r"\[\d+\]", text), text
     refs = text.split("References:", 1)[1]
     assert gold in refs, text
     assert any(k.lower() in text.lower() for k in row["answer_keywords"][0].split("|"))
