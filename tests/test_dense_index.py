@@ -115,3 +115,51 @@ def test_ivf_calibration_picks_the_smallest_nprobe_reaching_the_target(tmp_path)
     assert index.spec.nprobe == index.spec.nlist
     fixed = choose_spec(Settings(index_type="ivf", ivf_nprobe=7), 6000)
     assert not fixed.auto_nprobe and fixed.nprobe == 7
+
+
+@pytest.mark.parametrize("spec", SPECS[:4], ids=lambda s: f"{s.kind}-{s.storage}")
+def test_small_edits_share_the_file_and_write_a_delta(spec, tmp_path, monkeypatch):
+    x, ids = _clustered(3000)
+    first = DenseIndex.create(spec, DIM)
+    first.add(x, ids)
+    (tmp_path / "v1").mkdir()
+    first.save(tmp_path / "v1")
+    live = dict(zip(ids.tolist(), x, strict=True))
+    extra, extra_ids = _clustered(40, seed=5)
+    extra_ids = extra_ids + 10**9
+    previous = tmp_path / "v1"
+    for step in range(3):  # a chain of versions, each holding the changes since v1
+        index = DenseIndex.load(previous, first.spec)
+        gone = ids[step * 10:step * 10 + 10]
+        index.remove(gone)
+        index.remove(extra_ids[step * 10 - 5:step * 10] if step else extra_ids[:0])
+        index.add(extra[step * 10:step * 10 + 10], extra_ids[step * 10:step * 10 + 10])
+        for i in [*gone.tolist(), *(extra_ids[step * 10 - 5:step * 10] if step else [])]:
+            live.pop(int(i), None)
+        live.update(zip(extra_ids[step * 10:step * 10 + 10].tolist(),
+                        extra[step * 10:step * 10 + 10], strict=True))
+        folder = tmp_path / f"v{step + 2}"
+        folder.mkdir()
+        index.save(folder)
+        assert (folder / "dense.faiss").stat().st_ino == (tmp_path / "v1/dense.faiss").stat().st_ino
+        assert (folder / "dense_delta.npz").stat().st_size < 100_000
+        previous = folder
+
+    reopened = DenseIndex.load(previous, first.spec)
+    assert reopened.ntotal == len(live)
+    live_ids = np.array(sorted(live))
+    live_x = np.stack([live[i] for i in live_ids.tolist()])
+    np.testing.assert_allclose(reopened.reconstruct_batch(live_ids), live_x, atol=2e-3)
+    for q in live_x[:20]:
+        found = {i for i, _ in reopened.search(q, 5)}
+        assert found <= set(live) and len(found & _exact(live_x, live_ids, q, 5)) >= 4
+
+    # Past the delta limit the whole index is written again, and stands alone.
+    monkeypatch.setattr("assistant.dense_index.DELTA_LIMIT", 0.0)
+    (tmp_path / "full").mkdir()
+    reopened.remove(live_ids[:1])
+    reopened.save(tmp_path / "full")
+    assert not (tmp_path / "full/dense_delta.npz").exists()
+    assert (tmp_path / "full/dense.faiss").stat().st_ino != \
+        (tmp_path / "v1/dense.faiss").stat().st_ino
+    assert DenseIndex.load(tmp_path / "full", first.spec).ntotal == len(live) - 1

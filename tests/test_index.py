@@ -71,6 +71,33 @@ def test_changed_post_reembeds_only_changed_chunks(small_corpus, tmp_path, hash_
     assert not any("caseloads" in t or "shipyard" in t for t in texts)
 
 
+def test_small_edits_publish_a_dense_delta_equal_to_a_rebuild(small_corpus, tmp_path,
+                                                               hash_embedder, monkeypatch):
+    monkeypatch.setattr("assistant.dense_index.DELTA_LIMIT", 1.0)  # the corpus is tiny
+    _many_posts(small_corpus, 12)
+    index = tmp_path / "index"
+    _build(small_corpus, index, hash_embedder)
+    first_file = (IndexStore.open(index).path / "dense.faiss").stat().st_ino
+    for step in range(2):
+        (small_corpus / f"post00{step}.txt").write_text(
+            f"Monday 3 March 2014\n\nPost number {step}\n\nRewritten: trident {step}.\n")
+        _build(small_corpus, index, hash_embedder)
+        current = IndexStore.open(index).path
+        assert (current / "dense_delta.npz").is_file()
+        assert (current / "dense.faiss").stat().st_ino == first_file  # shared, not rewritten
+    rebuilt = tmp_path / "rebuilt"
+    _build(small_corpus, rebuilt, hash_embedder, rebuild=True)
+    assert not (IndexStore.open(rebuilt).path / "dense_delta.npz").exists()
+    incremental = Retriever.open(index, embedder=hash_embedder)
+    fresh = Retriever.open(rebuilt, embedder=hash_embedder)
+    for query in ("trident 1", "shipyard defence contract", "word3 pay"):
+        got = {(h.chunk_id, round(h.score, 5))
+               for h in incremental.search(query, k=100, mode="dense")}
+        assert got == {(h.chunk_id, round(h.score, 5))
+                       for h in fresh.search(query, k=100, mode="dense")}
+        assert any(score > 0 for _, score in got)
+
+
 @pytest.mark.parametrize("name,content,reason", [
     ("empty.txt", b"", "empty"),
     ("blank.txt", b"   \n\n  ", "empty"),
