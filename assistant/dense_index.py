@@ -10,6 +10,10 @@ Kinds (``Settings.index_type``):
   removed ids become tombstones (filtered out of every search, ``dense_deleted.npy``) and
   the graph is rebuilt from its own vectors once a fifth of it is dead.
 
+A flat or IVF index loaded from a version and changed a little is saved as a hard link to
+the file it came from plus ``dense_delta.npz`` (removed ids; added ids and vectors), replayed
+on load; past ``DELTA_LIMIT`` of changes the whole file is written again.
+
 Filters arrive as a sorted array of allowed ids. A large allowed set (a quarter or more) is
 searched by over-fetching unfiltered results and dropping the rest; a smaller one through a
 FAISS ``IDSelectorBatch`` with a four times wider probe (IVF nprobe, HNSW efSearch), and
@@ -197,15 +201,20 @@ class DenseIndex:
         changes = len(self._removed) + sum(len(i) for i, _ in self._added)
         if self._origin is not None and changes <= DELTA_LIMIT * max(self.ntotal, 1):
             _link_or_copy(self._origin, folder / INDEX_FILE)
-            ids = np.concatenate([i for i, _ in self._added] or [np.zeros(0, np.int64)])
-            vectors = np.concatenate([v for _, v in self._added]
-                                     or [np.zeros((0, self.dim), np.float32)])
+            ids, vectors = self._delta_added()
             with (folder / DELTA_FILE).open("wb") as fh:
                 np.savez(fh, removed=self._removed, ids=ids, vectors=vectors)
         else:
             faiss.write_index(self.index, str(folder / INDEX_FILE))
         if len(self.deleted):
             np.save(folder / DELETED_FILE, self.deleted)
+
+    def _delta_added(self) -> tuple[np.ndarray, np.ndarray]:
+        """Ids and vectors added since the index was read from ``_origin``."""
+        if not self._added:
+            return np.zeros(0, np.int64), np.zeros((0, self.dim), np.float32)
+        return (np.concatenate([i for i, _ in self._added]),
+                np.concatenate([v for _, v in self._added]))
 
     def _configure(self) -> None:
         import faiss
@@ -303,11 +312,10 @@ class DenseIndex:
         self.finish()
         if self._origin is not None:
             # Ids added since loading leave the delta; the rest are removed from the file.
-            added = [(i[keep], v[keep]) for i, v in self._added
-                     if (keep := ~np.isin(i, ids)).any()]
-            self._removed = np.union1d(self._removed, ids[~np.isin(ids, np.concatenate(
-                [i for i, _ in self._added] or [np.zeros(0, np.int64)]))])
-            self._added = added
+            added_ids, _ = self._delta_added()
+            self._removed = np.union1d(self._removed, ids[~np.isin(ids, added_ids)])
+            self._added = [(i[keep], v[keep]) for i, v in self._added
+                           if (keep := ~np.isin(i, ids)).any()]
         if self.spec.kind == "hnsw":
             self.deleted = np.union1d(self.deleted, ids)
         elif self.spec.kind == "ivf":

@@ -3,7 +3,9 @@
 Layout of an index folder::
 
     CURRENT                 name of the published version (swapped atomically)
-    versions/<name>/        manifest.json, chunks.sqlite, dense.faiss, lexical/
+    versions/<name>/        manifest.json, chunks.sqlite, dense.faiss (hard-linked from
+                            the previous version after a small edit, with dense_delta.npz),
+                            lexical/
     .resume/                embedded batches of an unfinished build (deleted on publish)
     .lock                   held while a build runs
 
