@@ -226,6 +226,21 @@ def test_embed_documents_reports_progress_and_keeps_order(int8_embedder):
 
 
 @pytest.mark.slow
+def test_parallel_single_thread_sessions_give_the_same_vectors(corpus_texts, int8_embedder):
+    from assistant.onnx_embedder import OnnxEncoder
+
+    int8_embedder.embed_query("load")
+    folder = int8_embedder._load().model_dir
+    texts = corpus_texts[:13]
+    serial = OnnxEncoder(folder, threads=1).encode(texts)
+    seen: list[int] = []
+    parallel = OnnxEncoder(folder, threads=3).encode(texts, batch_size=4,
+                                                      progress=seen.append)
+    assert sum(seen) == len(texts) and len(seen) > 1
+    assert ((serial * parallel).sum(axis=1) > 0.99999).all()
+
+
+@pytest.mark.slow
 def test_int8_export_is_reproducible_and_validated(tmp_path):
     from assistant.onnx_export import MANIFEST, build_int8_model, is_valid_export
 
