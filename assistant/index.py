@@ -366,11 +366,13 @@ class _Background:
             self.run(_fsync_path, path)
 
     def wait(self) -> None:
-        try:
-            for future in self._pending:
-                future.result()
-        finally:
-            self._pool.shutdown(wait=True)
+        """Block until everything submitted is done; raise the first error."""
+        for future in self._pending:
+            future.result()
+
+    def close(self) -> None:
+        """Stop the worker (after what it is running); errors are left to ``wait``."""
+        self._pool.shutdown(wait=True, cancel_futures=True)
 
 
 @contextlib.contextmanager
@@ -773,10 +775,11 @@ def _write_version(staging: Path, previous_dir: Path | None,
             comments = prev_counts["comments"] - comments_before + comments_after
         counts = {"chunks": conn.execute("SELECT COUNT(*) FROM chunks").fetchone()[0],
                   "posts": posts, "comments": comments}
+        background.wait()
     finally:
         if conn is not None:
             conn.close()
-        background.wait()
+        background.close()
     return counts, spec, dim
 
 
