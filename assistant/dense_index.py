@@ -14,7 +14,7 @@ A flat or IVF index loaded from a version and changed a little is saved as a har
 the file it came from plus ``dense_delta.npz`` (removed ids; added ids and vectors), replayed
 on load; past ``DELTA_LIMIT`` of changes the whole file is written again.
 
-Filters arrive as a sorted array of allowed ids. A large allowed set (a quarter or more) is
+Filters arrive as a sorted array of allowed ids. A large allowed set (5% or more) is
 searched by over-fetching unfiltered results and dropping the rest; a smaller one through a
 FAISS ``IDSelectorBatch`` with a four times wider probe (IVF nprobe, HNSW efSearch), and
 exactly over the allowed vectors (reconstructed) when that comes back short — or, for HNSW,
@@ -35,7 +35,15 @@ __all__ = ["DENSE_KINDS", "DenseIndex", "DenseSpec", "choose_spec"]
 
 DENSE_KINDS = ("flat", "ivf", "hnsw")
 EXACT_LIMIT = 20_000        # allowed sets up to this size are searched exactly
-OVERFETCH_FRACTION = 0.25   # allowed sets at least this fraction are post-filtered
+# Approximate indexes: an allowed set of at least OVERFETCH_FRACTION of the index is served
+# by an unfiltered search for OVERFETCH_FACTOR times the results it should hold, probing
+# OVERFETCH_WIDEN times wider (its top 10 sit deeper than the calibrated nprobe aims for).
+# At 1M chunks (IVF) a 10% filter took 33 ms at recall@10 0.994 this way, 72 ms through an
+# IDSelector with 4x the probes; a 5% filter 31 ms (0.990) against 44 ms; below 5% the
+# selector is as fast.
+OVERFETCH_FRACTION = 0.05
+OVERFETCH_FACTOR = 2
+OVERFETCH_WIDEN = 2.0
 TOMBSTONE_LIMIT = 0.2       # HNSW is rebuilt when this fraction of it is deleted
 IVF_GROWTH_LIMIT = 4.0      # IVF is retrained when it grows this much past its training size
 TARGET_RECALL = 0.99        # IVF nprobe: smallest reaching this recall@10 on sample queries
@@ -409,8 +417,8 @@ class DenseIndex:
         if self.spec.kind == "hnsw" and len(allowed) <= EXACT_LIMIT:
             return self.exact(qvec, n, allowed)  # a filtered graph walk misses too much
         if self.spec.kind != "flat" and len(allowed) >= OVERFETCH_FRACTION * total:
-            want = min(total, math.ceil(n * total / len(allowed) * 2), 2048)
-            ids, scores = self._raw_search(qvec, want, self._not_deleted())
+            want = min(total, math.ceil(n * total / len(allowed) * OVERFETCH_FACTOR), 2048)
+            ids, scores = self._raw_search(qvec, want, self._not_deleted(), OVERFETCH_WIDEN)
             pos = np.minimum(np.searchsorted(allowed, ids), len(allowed) - 1)
             ok = allowed[pos] == ids
             if ok.sum() >= n:
