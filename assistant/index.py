@@ -51,6 +51,7 @@ __all__ = [
     "IndexStore",
     "build_from_chunks",
     "build_index",
+    "corpus_embed_texts",
     "ensure_index",
     "index_status",
     "iter_corpus_files",
@@ -135,6 +136,19 @@ def iter_corpus_files(corpus_dir: Path) -> Iterator[tuple[str, Path]]:
     """(corpus-relative POSIX path, absolute path) for every visible regular file, sorted."""
     for source, path, _ in _walk_corpus(Path(corpus_dir)):
         yield source, Path(path)
+
+
+def corpus_embed_texts(corpus_dir: str | os.PathLike, config: ChunkerConfig) -> list[str]:
+    """The texts a build would embed for ``corpus_dir`` (unreadable files left out): for
+    measuring embedders on real chunks."""
+    texts: list[str] = []
+    for source, path in iter_corpus_files(Path(corpus_dir)):
+        try:
+            posts = parse_file(path, source)
+        except SkippedFile:
+            continue
+        texts += [c.embed_text for post in posts for c in chunk_post(post, config)]
+    return texts
 
 
 def _walk_corpus(corpus_dir: Path) -> list[tuple[str, str, os.stat_result]]:

@@ -58,18 +58,10 @@ def synthetic_passages(n: int, tokens: int = 254) -> list[str]:
 
 
 def corpus_chunks() -> list[str]:
-    from assistant.chunking import ChunkerConfig, chunk_post
-    from assistant.corpus import SkippedFile, parse_file
-    from assistant.index import iter_corpus_files
+    from assistant.chunking import ChunkerConfig
+    from assistant.index import corpus_embed_texts
 
-    texts = []
-    for source, path in iter_corpus_files(REPO / "corpus"):
-        try:
-            posts = parse_file(path, source)
-        except SkippedFile:
-            continue
-        texts += [c.embed_text for post in posts for c in chunk_post(post, ChunkerConfig())]
-    return texts
+    return corpus_embed_texts(REPO / "corpus", ChunkerConfig())
 
 
 def _forward_torch(encoder, batches: list[list[str]]) -> float:

@@ -150,20 +150,12 @@ def test_length_sorted_batches_cover_every_index_once():
 # ------------------------------------------------------------------ slow: real models
 
 def _corpus_texts() -> list[str]:
-    from assistant.chunking import ChunkerConfig, chunk_post
-    from assistant.corpus import SkippedFile, parse_file
-    from assistant.index import iter_corpus_files
+    from assistant.chunking import ChunkerConfig
+    from assistant.index import corpus_embed_texts
 
     settings = Settings.from_env({})
-    config = ChunkerConfig(settings.chunk_tokens, settings.chunk_overlap,
-                           settings.chunk_lead_tokens)
-    texts = []
-    for source, path in iter_corpus_files(REPO / "corpus"):
-        try:
-            posts = parse_file(path, source)
-        except SkippedFile:
-            continue
-        texts += [c.embed_text for post in posts for c in chunk_post(post, config)]
+    texts = corpus_embed_texts(REPO / "corpus", ChunkerConfig(
+        settings.chunk_tokens, settings.chunk_overlap, settings.chunk_lead_tokens))
     assert texts
     return texts
 
