@@ -28,8 +28,9 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["COLUMNS", "CorpusResult", "FakeEmbedder", "ScaleResult", "format_corpus_table",
-           "format_table", "run_corpus", "run_scale", "run_size", "synthetic_archive"]
+__all__ = ["COLUMNS", "CorpusResult", "FakeEmbedder", "IngestResult", "ScaleResult",
+           "format_corpus_table", "format_ingest_table", "format_table", "run_corpus",
+           "run_ingest", "run_ingest_sizes", "run_scale", "run_size", "synthetic_archive"]
 
 DIM = 384
 QUERIES = 100
@@ -456,4 +457,129 @@ def format_table(rows: list[ScaleResult], real: dict | None = None) -> str:
                      f"on the shipped corpus ({real['chunks']} chunks); query embedding "
                      f"p50 {real['query_p50_ms']:.1f} ms, p95 {real['query_p95_ms']:.1f} ms "
                      "(add it to the latencies above for end-to-end search).")
+    return "\n".join(lines)
+
+
+# ---------------------------------------------------------------- ingestion memory
+
+@dataclass(frozen=True)
+class IngestResult:
+    """One streamed build: memory while indexing, against what the archive's texts weigh."""
+
+    chunks: int
+    index_type: str
+    build_s: float
+    build_rate: float        # chunks/s (fake embedder: the pipeline, not the model)
+    baseline_rss_mb: float   # the process before the build (interpreter, libraries)
+    peak_rss_mb: float       # the process's peak during the build
+    index_mb: float          # the published version on disk
+    text_mb: float           # the chunk texts alone (what holding them all would add)
+
+
+class _LazyArchive:
+    """Synthetic chunks generated per file on demand, the same on every call, so that the
+    build, not the benchmark, decides what is held (one post and nine comments a file)."""
+
+    per_file = 10
+
+    def __init__(self, n: int, vocab: list[str], seed: int = 0):
+        self.n, self.seed = n, seed
+        self.vocab = np.asarray(vocab, dtype=object)
+        zipf = 1.0 / np.arange(1, len(vocab) + 1)
+        self.cdf = np.cumsum(zipf / zipf.sum())
+        self.files = (n + self.per_file - 1) // self.per_file
+
+    def rows(self) -> list[tuple]:
+        return [(self.source(k), f"{k:064x}", 1000, 0, "indexed", None, 1,
+                 min(self.per_file, self.n - k * self.per_file)) for k in range(self.files)]
+
+    @staticmethod
+    def source(k: int) -> str:
+        return f"p{k:07d}.txt"
+
+    def texts(self, k: int) -> list[str]:
+        rng = np.random.default_rng([self.seed, k])
+        count = min(self.per_file, self.n - k * self.per_file)
+        lengths = rng.integers(30, 120, count)
+        words = self.vocab[np.minimum(np.searchsorted(self.cdf, rng.random(int(lengths.sum()))),
+                                      len(self.vocab) - 1)]
+        bounds = np.concatenate([[0], np.cumsum(lengths)])
+        return [" ".join(words[bounds[j]:bounds[j + 1]]) for j in range(count)]
+
+    def chunks_of(self, source: str) -> list:
+        import hashlib
+
+        from .chunking import Chunk
+
+        k = int(source[1:8])
+        day = date(2010, 1, 1) + timedelta(days=k % 3650)
+        chunks = []
+        for j, text in enumerate(self.texts(k)):
+            kind = "post" if j == 0 else "comment"
+            chunks.append(Chunk(
+                chunk_id=hashlib.sha256(f"{source}\x00{j}\x00{text}".encode()).hexdigest(),
+                post_id=f"{source}#0", source=source, title=f"Post {k}", date=day, kind=kind,
+                author=None if kind == "post" else f"reader{(k + j) % 500}",
+                comment_number=None if kind == "post" else str(j), position=j, text=text))
+        return chunks
+
+
+def run_ingest(n: int, corpus_dir: Path, settings=None) -> IngestResult:
+    """Index ``n`` synthetic chunks through ``build_from_chunks`` in this process, with the
+    chunks produced file by file (``run_ingest_sizes`` calls it in a subprocess per size)."""
+    from .index import IndexStore, build_from_chunks
+    from .settings import Settings
+
+    vocab = _vocabulary(corpus_dir)
+    archive = _LazyArchive(n, vocab)
+    rng = np.random.default_rng(1)
+    projection = rng.standard_normal((len(vocab), DIM)).astype(np.float32)
+    embedder = FakeEmbedder(projection, {w: i for i, w in enumerate(vocab)})
+    rows = archive.rows()
+    import faiss  # noqa: F401  (libraries in the baseline, not in the growth)
+
+    from .lexical import Tokenizer
+
+    Tokenizer()("warm up")
+    text_bytes = sum(len(t.encode()) for k in range(0, archive.files, 97)
+                     for t in archive.texts(k)) * 97
+    with tempfile.TemporaryDirectory(prefix="bench-ingest-") as tmp:
+        settings = replace(settings or Settings.from_env(), index_dir=Path(tmp) / "index",
+                           embedding_model=embedder.model_id)
+        baseline = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        t = time.perf_counter()
+        build_from_chunks(archive.chunks_of, rows, Path(tmp) / "index", settings=settings,
+                          embedder=embedder)
+        seconds = time.perf_counter() - t
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        store = IndexStore.open(Path(tmp) / "index")
+        disk = sum(store.manifest["bytes"].values())
+        kind = store.manifest["dense"]["type"]
+        store.close()
+    return IngestResult(chunks=n, index_type=kind, build_s=seconds, build_rate=n / seconds,
+                        baseline_rss_mb=baseline, peak_rss_mb=peak, index_mb=disk / 1e6,
+                        text_mb=text_bytes / 1e6)
+
+
+def run_ingest_sizes(sizes: list[int], corpus_dir: Path, echo=print) -> list[IngestResult]:
+    rows = []
+    for n in sizes:
+        echo(f"# indexing {n} chunks …", file=sys.stderr)
+        rows.append(IngestResult(**_in_subprocess(
+            f"run_ingest({n}, Path({str(corpus_dir)!r}))", f"ingesting {n} chunks")))
+    return rows
+
+
+def format_ingest_table(rows: list[IngestResult]) -> str:
+    lines = ["| chunks | index | build s | chunks/s | RSS before MB | peak RSS MB | "
+             "growth B/chunk | index MB | chunk texts MB |",
+             "|---|---|---|---|---|---|---|---|---|"]
+    for r in rows:
+        growth = (r.peak_rss_mb - r.baseline_rss_mb) * 1e6 / r.chunks
+        lines.append(f"| {r.chunks} | {r.index_type} | {r.build_s:.1f} | {r.build_rate:.0f} | "
+                     f"{r.baseline_rss_mb:.0f} | {r.peak_rss_mb:.0f} | {growth:.0f} | "
+                     f"{r.index_mb:.1f} | {r.text_mb:.1f} |")
+    lines += ["", "Streamed builds of synthetic archives (chunks produced file by file; vectors "
+              "from a FAKE embedder, so rates exclude the model). Peak RSS is the whole "
+              "process's; growth is (peak - before) per chunk."]
     return "\n".join(lines)

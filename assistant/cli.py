@@ -61,9 +61,32 @@ def _cmd_index(args: argparse.Namespace) -> int:
     return 0
 
 
-def _cmd_bench(args: argparse.Namespace) -> int:
-    from .bench import format_corpus_table, format_table, run_corpus, run_scale
+def _sizes(text: str) -> list[int]:
+    try:
+        sizes = [int(s.replace("_", "")) for s in text.split(",") if s.strip()]
+    except ValueError:
+        sizes = []
+    if not sizes or any(n < 100 for n in sizes):
+        raise ValueError(f"--sizes wants chunk counts of 100 or more, got {text!r}")
+    return sizes
 
+
+def _cmd_bench(args: argparse.Namespace) -> int:
+    from .bench import (
+        format_corpus_table,
+        format_ingest_table,
+        format_table,
+        run_corpus,
+        run_ingest_sizes,
+        run_scale,
+    )
+
+    if args.ingest:
+        sizes = _sizes(args.sizes or "100000,1000000")
+        rows = run_ingest_sizes(sizes, _settings(args).corpus_dir, echo=print)
+        print(json.dumps([r.__dict__ for r in rows], indent=2) if args.json
+              else format_ingest_table(rows))
+        return 0
     if not args.scale:
         rows = run_corpus(_settings(args).corpus_dir, echo=print)
         if args.json:
@@ -71,9 +94,7 @@ def _cmd_bench(args: argparse.Namespace) -> int:
         else:
             print(format_corpus_table(rows))
         return 0
-    sizes = [int(s.replace("_", "")) for s in args.sizes.split(",") if s.strip()]
-    if not sizes or any(n < 100 for n in sizes):
-        raise ValueError(f"--sizes wants chunk counts of 100 or more, got {args.sizes!r}")
+    sizes = _sizes(args.sizes or "10000,100000,1000000")
     rows, real = run_scale(sizes, _settings(args).corpus_dir, real=not args.no_real,
                            echo=print)
     if args.json:
@@ -264,8 +285,11 @@ def build_parser() -> argparse.ArgumentParser:
                        "shipped corpus and 10k synthetic chunks; --scale: 10k to 1M)")
     p.add_argument("--scale", action="store_true",
                    help="synthetic archives of --sizes chunks (fake embedder, labelled)")
-    p.add_argument("--sizes", default="10000,100000,1000000",
-                   help="comma-separated chunk counts (default 10000,100000,1000000)")
+    p.add_argument("--ingest", action="store_true",
+                   help="memory of streamed builds of --sizes synthetic chunks (fake embedder)")
+    p.add_argument("--sizes",
+                   help="comma-separated chunk counts (default 10000,100000,1000000 with "
+                        "--scale, 100000,1000000 with --ingest)")
     p.add_argument("--no-real", action="store_true",
                    help="skip measuring the configured embedder on the real corpus")
     p.add_argument("--json", action="store_true", help="print the rows as JSON")

@@ -9,8 +9,12 @@ Layout of an index folder::
     .resume/                embedded batches of an unfinished build (deleted on publish)
     .lock                   held while a build runs
 
-A build writes a complete new version beside the old one, fsyncs it, then replaces
-``CURRENT``; a crash at any moment leaves the previous version loadable. Vectors are
+A build plans, then writes. Planning hashes every file and parses the new or changed ones
+for their chunk ids only; writing parses each of those files again and streams its chunks
+through embedding, so a build holds one batch of chunk texts, not the archive's (a file
+that changed in between makes the build plan again). A build writes a complete new
+version beside the old one, fsyncs it, then replaces ``CURRENT``; a crash at any moment
+leaves the previous version loadable. Vectors are
 embedded in batches of ``EMBED_BATCH`` chunks, each added to the index and saved under
 ``.resume/`` (keyed by a hash of the model and the batch's texts) as soon as it is done, so
 a build interrupted by Ctrl-C or SIGKILL resumes without re-embedding finished batches.
@@ -27,7 +31,7 @@ import shutil
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
@@ -45,6 +49,7 @@ from .settings import Settings
 __all__ = [
     "FORMAT_VERSION",
     "BuildReport",
+    "CorpusChangedError",
     "FileReport",
     "IndexMismatchError",
     "IndexNotFoundError",
@@ -60,6 +65,7 @@ __all__ = [
 FORMAT_VERSION = 2  # 2: lexical/ postings replace bm25s files; dense kinds (flat/ivf/hnsw)
 BM25_STEMMER = "english"
 EMBED_BATCH = 1024  # chunks embedded, stored and checkpointed together
+BUILD_ATTEMPTS = 3  # plans of one build_index call when files change under it
 
 
 class IndexNotFoundError(FileNotFoundError):
@@ -337,13 +343,57 @@ class IndexStore:
 
 # ---------------------------------------------------------------- building
 
+@dataclass(frozen=True)
+class _FileChunks:
+    """A new or changed file as planned: its chunk ids in order (duplicates dropped) and
+    which of them the previous version already stores. ``load`` produces its chunks again
+    when they are written, so a build holds chunk texts for one batch, not the archive."""
+
+    source: str
+    load: Callable[[], list[Chunk]]
+    ids: np.ndarray      # int64 FAISS ids
+    stored: np.ndarray   # bool per id: in the previous version (reused, not embedded)
+
+    @property
+    def to_embed(self) -> int:
+        return int(len(self.ids) - self.stored.sum())
+
+
 @dataclass
 class _Plan:
     reports: list[FileReport] = field(default_factory=list)
     keep_sources: set[str] = field(default_factory=set)   # unchanged: reuse stored chunks
-    new_chunks: list[Chunk] = field(default_factory=list)  # from added/updated files
+    files: list[_FileChunks] = field(default_factory=list)  # added/updated files
     file_rows: list[tuple] = field(default_factory=list)
     gone_sources: set[str] = field(default_factory=set)   # indexed before, not kept now
+    removed_ids: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+
+    @property
+    def to_embed(self) -> int:
+        return sum(f.to_embed for f in self.files)
+
+
+class CorpusChangedError(RuntimeError):
+    """A file changed between planning a build and writing it. The version being written
+    is dropped (the published one is untouched, finished batches are kept) and
+    ``build_index`` plans again, up to ``BUILD_ATTEMPTS`` times."""
+
+    def __init__(self, source: str, detail: str = ""):
+        super().__init__(f"{source} changed while it was being indexed{detail}: "
+                         "run the build again")
+        self.source = source
+
+
+def _unique(chunks: list[Chunk]) -> tuple[list[Chunk], np.ndarray]:
+    """``chunks`` without repeated ids (a post repeated within a file), and their ids."""
+    seen: set[int] = set()
+    kept: list[Chunk] = []
+    for chunk in chunks:
+        fid = faiss_id(chunk.chunk_id)
+        if fid not in seen:
+            seen.add(fid)
+            kept.append(chunk)
+    return kept, np.fromiter((faiss_id(c.chunk_id) for c in kept), np.int64, len(kept))
 
 
 def _fsync_path(path: Path) -> None:
@@ -442,8 +492,10 @@ def _plan(corpus_dir: Path, previous: sqlite3.Connection | None, settings: Setti
                                        "skipped", reason, 0, 0))
             plan.reports.append(FileReport(source, "skipped", reason))
             continue
-        chunks = [c for post in posts for c in chunk_post(post, config)]
-        plan.new_chunks.extend(chunks)
+        chunks, ids = _unique([c for post in posts for c in chunk_post(post, config)])
+        plan.files.append(_FileChunks(
+            source, _reloader(Path(path_str), source, settings.max_file_bytes, config),
+            ids, np.zeros(len(ids), bool)))
         status = "updated" if old and old[4] == "indexed" else "added"
         plan.file_rows.append((source, sha, stat.st_size, stat.st_mtime_ns, "indexed", None,
                                len(posts), len(chunks)))
@@ -453,7 +505,43 @@ def _plan(corpus_dir: Path, previous: sqlite3.Connection | None, settings: Setti
             plan.reports.append(FileReport(source, "removed", None, old[6], old[7]))
     plan.gone_sources = {s for s, old in known.items() if old[4] == "indexed"} \
         - plan.keep_sources
+    if previous is not None:
+        _match_previous(previous, plan)
     return plan
+
+
+def _reloader(path: Path, source: str, max_bytes: int, config: ChunkerConfig
+              ) -> Callable[[], list[Chunk]]:
+    def load() -> list[Chunk]:
+        try:
+            posts = parse_file(path, source, max_bytes=max_bytes)
+        except (SkippedFile, OSError) as exc:
+            raise CorpusChangedError(source, f" ({exc})") from exc
+        return [c for post in posts for c in chunk_post(post, config)]
+    return load
+
+
+def _match_previous(previous: sqlite3.Connection, plan: _Plan) -> None:
+    """Mark the planned chunks the previous version stores, and collect the ids of its
+    rows that go: every row of a gone source that the source's new chunks do not repeat.
+    Chunk ids hash the source, so a chunk can only be reused from its own file."""
+    planned = {f.source: i for i, f in enumerate(plan.files)}
+    removed: list[np.ndarray] = []
+    for part in _batches(sorted(plan.gone_sources)):
+        rows: dict[str, list[int]] = {}
+        for source, row_id in previous.execute(
+                f"SELECT source, id FROM chunks WHERE source IN ({_marks(part)})", part):
+            rows.setdefault(source, []).append(row_id)
+        for source, ids in rows.items():
+            old = np.asarray(ids, np.int64)
+            if source in planned:
+                file = plan.files[planned[source]]
+                plan.files[planned[source]] = _FileChunks(
+                    file.source, file.load, file.ids, np.isin(file.ids, old))
+                old = old[~np.isin(old, file.ids)]
+            removed.append(old)
+    if removed:
+        plan.removed_ids = np.concatenate(removed)
 
 
 def _manifest(embedder: Embedder, dim: int, config: ChunkerConfig, file_rows: list[tuple],
@@ -474,11 +562,10 @@ def _manifest(embedder: Embedder, dim: int, config: ChunkerConfig, file_rows: li
     }
 
 
-def _lexical_row(chunk: Chunk) -> LexicalRow:
+def _lexical_text(title: str, author: str | None, text: str) -> str:
     # The post lead (``context``) stays out: shared by all of a post's chunks, it made
     # them tie on the lead's words (measured: MRR 0.788 without, 0.732 with).
-    return LexicalRow(faiss_id(chunk.chunk_id), f"{chunk.title} {chunk.author or ''} {chunk.text}",
-                      chunk.date, chunk.kind)
+    return f"{title} {author or ''} {text}"
 
 
 def _config_from(settings: Settings) -> ChunkerConfig:
@@ -538,28 +625,6 @@ class _ResumeCache:
         shutil.rmtree(self.folder, ignore_errors=True)
 
 
-def _affected(prev_conn: sqlite3.Connection, plan: _Plan, wanted: dict[str, Chunk]
-              ) -> tuple[list[int], set[str], set[str]]:
-    """(ids to remove, wanted chunk ids already stored, sources whose rows change) —
-    reading only the rows of changed sources and of wanted chunks."""
-    existing: set[str] = set()
-    sources = set(plan.gone_sources) | {c.source for c in wanted.values()}
-    wanted_ids = list(wanted)
-    for part in _batches(wanted_ids):
-        for chunk_id, source in prev_conn.execute(
-                f"SELECT chunk_id, source FROM chunks WHERE chunk_id IN ({_marks(part)})",
-                part):
-            existing.add(chunk_id)
-            sources.add(source)
-    removed: list[int] = []
-    for part in _batches(sorted(plan.gone_sources)):
-        for row_id, chunk_id in prev_conn.execute(
-                f"SELECT id, chunk_id FROM chunks WHERE source IN ({_marks(part)})", part):
-            if chunk_id not in wanted:
-                removed.append(row_id)
-    return removed, existing, sources
-
-
 def _batches(items: list, size: int = 500) -> Iterator[list]:
     for start in range(0, len(items), size):
         yield items[start:start + size]
@@ -601,16 +666,26 @@ def build_index(
     embedder = embedder or Embedder.from_settings(settings)
     config = _config_from(settings)
     corpus_dir, index_dir = Path(corpus_dir), Path(index_dir)
+    notes: list[str] = []
     with _build_lock(index_dir):
-        return _build_locked(corpus_dir, index_dir, settings, embedder, config, rebuild,
-                             progress, started)
+        for attempt in range(1, BUILD_ATTEMPTS + 1):
+            try:
+                return _build_locked(corpus_dir, index_dir, settings, embedder, config,
+                                     rebuild, progress, started, notes=list(notes))
+            except CorpusChangedError as exc:
+                if attempt == BUILD_ATTEMPTS:
+                    raise
+                # Finished batches stay in .resume/: planning again costs parsing only.
+                notes.append(f"{exc.source} changed during the build: planned again")
+    raise AssertionError("unreachable")
 
 
 def _build_locked(corpus_dir: Path, index_dir: Path, settings: Settings, embedder: Embedder,
                   config: ChunkerConfig, rebuild: bool,
                   progress: Callable[[int, int], None] | None, started: float,
-                  given_plan: _Plan | None = None) -> BuildReport:
-    notes: list[str] = []
+                  given_plan: _Plan | None = None, notes: list[str] | None = None
+                  ) -> BuildReport:
+    notes = notes if notes is not None else []
     previous_dir = None if rebuild else _read_current(index_dir)
     previous_manifest = None
     if previous_dir is not None:
@@ -628,24 +703,19 @@ def _build_locked(corpus_dir: Path, index_dir: Path, settings: Settings, embedde
         reparse_all = previous_manifest is not None and \
             previous_manifest.get("chunker") != config.as_dict()
         plan = given_plan or _plan(corpus_dir, prev_conn, settings, config, reparse_all)
-        wanted: dict[str, Chunk] = {}
-        for chunk in plan.new_chunks:
-            wanted.setdefault(chunk.chunk_id, chunk)
-        removed_ids: list[int] = []
-        stored: set[str] = set()
+        removed_ids = plan.removed_ids
         prev_total = 0
         delta: tuple[dict, set[str], tuple[int, int]] | None = None
         if prev_conn is not None:
-            removed_ids, stored, touched = _affected(prev_conn, plan, wanted)
             prev_total = prev_conn.execute("SELECT COUNT(*) FROM chunks").fetchone()[0]
             prev_counts = previous_manifest.get("counts", {})
             if {"posts", "comments"} <= prev_counts.keys():
+                touched = plan.gone_sources | {f.source for f in plan.files}
                 delta = (prev_counts, touched, _post_counts(prev_conn, touched))
-        to_embed = [c for cid, c in wanted.items() if cid not in stored]
-        reused = [wanted[cid] for cid in wanted if cid in stored]
-        final_total = prev_total - len(removed_ids) + len(to_embed)
+        to_embed = plan.to_embed
+        final_total = prev_total - len(removed_ids) + to_embed
 
-        changed = bool(to_embed or removed_ids or previous_dir is None
+        changed = bool(to_embed or len(removed_ids) or previous_dir is None
                        or any(r.status not in ("unchanged", "skipped") for r in plan.reports))
         old_rows = {}
         if prev_conn is not None:
@@ -665,8 +735,8 @@ def _build_locked(corpus_dir: Path, index_dir: Path, settings: Settings, embedde
         resume = _ResumeCache(index_dir / ".resume", embedder.model_id)
         try:
             counts, spec, dim = _write_version(
-                staging, previous_dir, prev_conn, previous_manifest, settings, embedder,
-                plan, to_embed, reused, removed_ids, final_total, resume, progress, notes, delta)
+                staging, previous_dir, previous_manifest, settings, embedder, plan,
+                final_total, resume, progress, notes, delta)
             manifest = _manifest(embedder, dim, config, plan.file_rows, counts, spec)
             manifest["bytes"] = _dir_bytes(staging)
             (staging / "manifest.json").write_text(json.dumps(manifest, indent=2))
@@ -684,19 +754,35 @@ def _build_locked(corpus_dir: Path, index_dir: Path, settings: Settings, embedde
     # whatever a killed process leaves behind, the next build removes.
     old = [p for p in (index_dir / "versions").iterdir() if p.name != name]
     threading.Thread(target=_remove_paths, args=(old,), daemon=True).start()
-    return BuildReport(tuple(plan.reports), len(to_embed), len(removed_ids),
+    return BuildReport(tuple(plan.reports), to_embed, len(removed_ids),
                        counts["chunks"], time.perf_counter() - started, True, name,
                        tuple(notes))
 
 
-def build_from_chunks(chunks: list[Chunk], file_rows: list[tuple], index_dir: str | os.PathLike,
-                      *, settings: Settings, embedder: Embedder,
+def build_from_chunks(chunks: Iterable[Chunk] | Callable[[str], list[Chunk]],
+                      file_rows: list[tuple], index_dir: str | os.PathLike, *,
+                      settings: Settings, embedder: Embedder,
                       progress: Callable[[int, int], None] | None = None) -> BuildReport:
-    """Index ready-made ``chunks`` as though parsed from files described by ``file_rows``
+    """Index ready-made chunks as though parsed from files described by ``file_rows``
     (``(source, sha256, size, mtime_ns, "indexed", None, posts, chunks)``): bulk loads and
-    benchmarks, skipping parsing and chunking. Later ``build_index`` calls update it."""
-    plan = _Plan(new_chunks=list(chunks), file_rows=list(file_rows),
+    benchmarks, skipping parsing and chunking. Later ``build_index`` calls update it.
+
+    ``chunks`` is every chunk, or a function giving one source's chunks (called twice per
+    source, returning the same chunks), so that a loader need not hold them all.
+    """
+    if callable(chunks):
+        chunks_of = chunks
+    else:
+        by_source: dict[str, list[Chunk]] = {row[0]: [] for row in file_rows}
+        for chunk in chunks:
+            by_source[chunk.source].append(chunk)
+        chunks_of = by_source.__getitem__
+    plan = _Plan(file_rows=list(file_rows),
                  reports=[FileReport(r[0], "added", None, r[6], r[7]) for r in file_rows])
+    for row in file_rows:
+        _, ids = _unique(chunks_of(row[0]))
+        plan.files.append(_FileChunks(row[0], lambda s=row[0]: chunks_of(s), ids,
+                                      np.zeros(len(ids), bool)))
     index_dir = Path(index_dir)
     with _build_lock(index_dir):
         return _build_locked(Path("."), index_dir, settings, embedder, _config_from(settings),
@@ -707,18 +793,19 @@ _INSERT = (f"INSERT OR REPLACE INTO chunks ({', '.join(CHUNK_COLUMNS)}) "
            f"VALUES ({', '.join('?' * len(CHUNK_COLUMNS))})")
 
 
-def _write_version(staging: Path, previous_dir: Path | None,
-                   prev_conn: sqlite3.Connection | None, previous_manifest: dict | None,
-                   settings: Settings, embedder: Embedder, plan: _Plan, to_embed: list[Chunk],
-                   reused: list[Chunk], removed_ids: list[int], final_total: int,
+def _write_version(staging: Path, previous_dir: Path | None, previous_manifest: dict | None,
+                   settings: Settings, embedder: Embedder, plan: _Plan, final_total: int,
                    resume: _ResumeCache, progress: Callable[[int, int], None] | None,
                    notes: list[str], delta: tuple | None = None
                    ) -> tuple[dict[str, int], DenseSpec, int]:
-    """Chunk store, dense index and lexical index of the new version, streamed by batch."""
+    """Chunk store, dense index and lexical index of the new version, streamed file by
+    file and batch by batch: chunks are parsed again per file, and only a batch of them
+    (``EMBED_BATCH``) is held at a time."""
     db_path = staging / "chunks.sqlite"
     background = _Background()
     loading: Future | None = None
     conn: sqlite3.Connection | None = None
+    removed_ids = plan.removed_ids
     try:
         if previous_dir is not None:
             # Reading the previous dense index (FAISS drops the GIL) overlaps the copy.
@@ -727,16 +814,15 @@ def _write_version(staging: Path, previous_dir: Path | None,
             _copy_file(previous_dir / "chunks.sqlite", db_path)
         conn = _connect(db_path)
         conn.execute("PRAGMA synchronous = OFF")  # the whole folder is fsynced before publish
-        if removed_ids:
-            conn.executemany("DELETE FROM chunks WHERE id = ?", [(i,) for i in removed_ids])
-        conn.executemany(_INSERT, [_chunk_row(c) for c in reused])
+        if len(removed_ids):
+            conn.executemany("DELETE FROM chunks WHERE id = ?", ((int(i),) for i in removed_ids))
 
         spec = choose_spec(settings, final_total)
         dense: DenseIndex | None = None
         dim = previous_manifest["embedding"]["dimension"] if previous_dir is not None else 0
         if loading is not None:
             dense = loading.result()
-            dense.remove(np.asarray(removed_ids, dtype=np.int64))
+            dense.remove(removed_ids)
             if (old_spec.kind, old_spec.storage) != (spec.kind, spec.storage) \
                     or dense.needs_rebuild:
                 notes.append(f"dense index rebuilt as {spec.description} "
@@ -745,23 +831,51 @@ def _write_version(staging: Path, previous_dir: Path | None,
             else:
                 spec = dense.spec
 
-        total, done = len(to_embed), 0
-        for start in range(0, total, EMBED_BATCH):
-            batch = to_embed[start:start + EMBED_BATCH]
+        total, done = plan.to_embed, 0
+        reused_ids: list[np.ndarray] = []
+        embedded_ids: list[np.ndarray] = []
+        pending: list[Chunk] = []
+
+        def report(count: int) -> None:
+            nonlocal done
+            if count and progress:
+                progress(min(done + count, total), total)
+            done += count
+
+        def embed(batch: list[Chunk]) -> None:
+            nonlocal dense, dim, done
             texts = [c.embed_text for c in batch]
             key = resume.key(texts)
             vectors = resume.get(key)
+            start = done
             if vectors is None:
-                vectors = embedder.embed_documents(texts)
+                vectors = embedder.embed_documents(texts, progress=report)
                 resume.put(key, vectors)
+            report(max(0, start + len(batch) - done))  # cached, or an embedder that is quiet
+            done = start + len(batch)
             if dense is None:
                 dim = int(vectors.shape[1])
                 dense = DenseIndex.create(spec, dim)
-            dense.add(vectors, np.asarray([faiss_id(c.chunk_id) for c in batch], np.int64))
+            ids = np.fromiter((faiss_id(c.chunk_id) for c in batch), np.int64, len(batch))
+            dense.add(vectors, ids)
             conn.executemany(_INSERT, [_chunk_row(c) for c in batch])
-            done += len(batch)
-            if progress:
-                progress(done, total)
+            embedded_ids.append(ids)
+
+        for file in plan.files:
+            chunks, ids = _unique(file.load())
+            if not np.array_equal(ids, file.ids):
+                raise CorpusChangedError(file.source)
+            if file.stored.any():
+                conn.executemany(_INSERT, [_chunk_row(c) for c, old in
+                                           zip(chunks, file.stored, strict=True) if old])
+                reused_ids.append(ids[file.stored])
+            pending += [c for c, old in zip(chunks, file.stored, strict=True) if not old]
+            while len(pending) >= EMBED_BATCH:
+                embed(pending[:EMBED_BATCH])
+                del pending[:EMBED_BATCH]
+        if pending:
+            embed(pending)
+        del pending
         if dense is None:  # nothing to embed and no previous index
             dim = dim or embedder.dimension
             dense = DenseIndex.create(spec, dim)
@@ -776,9 +890,10 @@ def _write_version(staging: Path, previous_dir: Path | None,
 
         lexical = LexicalIndex.load(previous_dir / "lexical") if previous_dir is not None \
             else LexicalIndex.empty()
-        changed_rows = [faiss_id(c.chunk_id) for c in reused]
-        lexical = lexical.updated(np.asarray(removed_ids + changed_rows, dtype=np.int64),
-                                  (_lexical_row(c) for c in [*reused, *to_embed]))
+        reused = np.concatenate([np.zeros(0, np.int64), *reused_ids])
+        embedded = np.concatenate([np.zeros(0, np.int64), *embedded_ids])
+        lexical = lexical.updated(np.concatenate([removed_ids, reused]),
+                                  _stored_lexical_rows(conn, np.concatenate([reused, embedded])))
         lexical.save(staging / "lexical")
         if delta is None:  # count everything
             posts, comments = _post_counts(conn, None)
@@ -795,6 +910,18 @@ def _write_version(staging: Path, previous_dir: Path | None,
             conn.close()
         background.close()
     return counts, spec, dim
+
+
+def _stored_lexical_rows(conn: sqlite3.Connection, ids: np.ndarray) -> Iterator[LexicalRow]:
+    """BM25 rows of ``ids``, in that order, read back from the chunk store being written."""
+    for part in _batches(ids.tolist()):
+        found = {row[0]: row for row in conn.execute(
+            f"SELECT id, title, author, text, date, kind FROM chunks WHERE id IN ({_marks(part)})",
+            part)}
+        for row_id in part:
+            _, title, author, text, day, kind = found[row_id]
+            yield LexicalRow(row_id, _lexical_text(title, author, text),
+                             date.fromisoformat(day) if day else None, kind)
 
 
 def _migrate(old: DenseIndex, spec: DenseSpec, conn: sqlite3.Connection) -> DenseIndex:

@@ -6,8 +6,10 @@ from assistant.bench import (
     FakeEmbedder,
     ScaleResult,
     format_corpus_table,
+    format_ingest_table,
     format_table,
     measure_corpus,
+    run_ingest,
     run_size,
 )
 from assistant.cli import main
@@ -51,8 +53,18 @@ def test_fake_embedder_is_deterministic_and_normalised():
     assert np.allclose(fake.embed_query("union pay"), a)
 
 
+def test_ingest_bench_streams_a_lazy_archive():
+    row = run_ingest(3000, REPO / "corpus")
+    assert row.chunks == 3000 and row.index_type.startswith("IndexIDMap2")
+    assert row.peak_rss_mb >= row.baseline_rss_mb > 0
+    assert row.index_mb > 0 and 0 < row.text_mb < row.index_mb
+    table = format_ingest_table([row])
+    assert table.splitlines()[2].startswith("| 3000 | IndexIDMap2") and "FAKE" in table
+
+
 @pytest.mark.parametrize("argv,message", [
     (["bench", "--scale", "--sizes", "10"], "100 or more"),
+    (["bench", "--ingest", "--sizes", "x"], "100 or more, got 'x'"),
 ])
 def test_bench_cli_rejects_bad_arguments(argv, message, capsys):
     assert main(argv) == 2

@@ -300,3 +300,78 @@ def test_auto_index_type_switches_at_threshold(small_corpus, tmp_path, hash_embe
     stats = store.stats()
     assert stats["chunks"] == report.chunks_total and stats["index_bytes"] > 0
     assert stats["dense_index"].startswith("IndexIVF")
+
+
+def test_build_holds_one_batch_of_chunks_not_the_archive(small_corpus, tmp_path, monkeypatch):
+    import gc
+
+    import assistant.index as index_module
+    from assistant.chunking import Chunk
+
+    monkeypatch.setattr(index_module, "EMBED_BATCH", 4)
+    _many_posts(small_corpus, 40)
+
+    class CountsLiveChunks(HashEmbedder):
+        most = 0
+
+        def embed_documents(self, texts, progress=None):
+            live = sum(isinstance(o, Chunk) for o in gc.get_objects())
+            type(self).most = max(type(self).most, live)
+            return super().embed_documents(texts, progress)
+
+    embedder = CountsLiveChunks()
+    report = _build(small_corpus, tmp_path / "index", embedder)
+    assert report.chunks_total >= 44
+    # one batch, plus what is left of the file being split across batches
+    assert 4 <= CountsLiveChunks.most <= 8
+    hits = Retriever.open(tmp_path / "index", embedder=embedder).search("word17 word18", k=1,
+                                                                       mode="bm25")
+    assert hits[0].title == "Post number 17"
+
+
+def test_file_edited_during_build_is_planned_again(small_corpus, tmp_path, hash_embedder,
+                                                   monkeypatch):
+    import assistant.index as index_module
+
+    index = tmp_path / "index"
+    _build(small_corpus, index, hash_embedder)
+    planned = index_module._plan
+    edits = iter(["second edit"])
+
+    def plan_then_edit(*args, **kwargs):
+        plan = planned(*args, **kwargs)
+        for words in edits:  # an editor saving again while the first plan is written
+            (small_corpus / "a.txt").write_text(POST_A.replace("caseloads", words))
+        return plan
+
+    (small_corpus / "a.txt").write_text(POST_A.replace("caseloads", "first edit"))
+    monkeypatch.setattr(index_module, "_plan", plan_then_edit)
+    report = _build(small_corpus, index, hash_embedder)
+    assert report.notes == ("a.txt changed during the build: planned again",)
+    retriever = Retriever.open(index, embedder=hash_embedder)
+    assert "second edit" in retriever.search("second edit", k=1, mode="bm25")[0].text
+    assert all("first edit" not in h.text for h in retriever.search("first edit", k=3,
+                                                                    mode="bm25"))
+
+
+def test_file_that_keeps_changing_fails_and_keeps_the_index(small_corpus, tmp_path,
+                                                            hash_embedder, monkeypatch):
+    import assistant.index as index_module
+
+    index = tmp_path / "index"
+    _build(small_corpus, index, hash_embedder)
+    before = (index / "CURRENT").read_text()
+    planned = index_module._plan
+    saves = iter(range(100))
+
+    def plan_then_edit(*args, **kwargs):
+        plan = planned(*args, **kwargs)
+        (small_corpus / "a.txt").write_text(POST_A.replace("caseloads", f"save{next(saves)}"))
+        return plan
+
+    (small_corpus / "a.txt").write_text(POST_A.replace("caseloads", "edited"))
+    monkeypatch.setattr(index_module, "_plan", plan_then_edit)
+    with pytest.raises(index_module.CorpusChangedError, match=r"a\.txt changed while"):
+        _build(small_corpus, index, hash_embedder)
+    assert next(saves) == index_module.BUILD_ATTEMPTS
+    assert (index / "CURRENT").read_text() == before
