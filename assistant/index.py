@@ -386,14 +386,10 @@ class CorpusChangedError(RuntimeError):
 
 def _unique(chunks: list[Chunk]) -> tuple[list[Chunk], np.ndarray]:
     """``chunks`` without repeated ids (a post repeated within a file), and their ids."""
-    seen: set[int] = set()
-    kept: list[Chunk] = []
+    ids: dict[int, Chunk] = {}
     for chunk in chunks:
-        fid = faiss_id(chunk.chunk_id)
-        if fid not in seen:
-            seen.add(fid)
-            kept.append(chunk)
-    return kept, np.fromiter((faiss_id(c.chunk_id) for c in kept), np.int64, len(kept))
+        ids.setdefault(faiss_id(chunk.chunk_id), chunk)
+    return list(ids.values()), np.fromiter(ids, np.int64, len(ids))
 
 
 def _fsync_path(path: Path) -> None:
