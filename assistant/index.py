@@ -22,9 +22,11 @@ a build interrupted by Ctrl-C or SIGKILL resumes without re-embedding finished b
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import fcntl
 import hashlib
+import itertools
 import json
 import os
 import shutil
@@ -33,7 +35,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timezone
 from pathlib import Path
 
@@ -66,6 +68,9 @@ FORMAT_VERSION = 2  # 2: lexical/ postings replace bm25s files; dense kinds (fla
 BM25_STEMMER = "english"
 EMBED_BATCH = 1024  # chunks embedded, stored and checkpointed together
 BUILD_ATTEMPTS = 3  # plans of one build_index call when files change under it
+PARALLEL_PARSE_MIN_FILES = 16  # fewer files to parse: worker processes would cost more
+# Chunks a plan keeps for writing (tens of MB); the files past them are parsed again.
+PLAN_KEEP_CHUNKS = 20_000
 
 
 class IndexNotFoundError(FileNotFoundError):
@@ -346,13 +351,15 @@ class IndexStore:
 @dataclass(frozen=True)
 class _FileChunks:
     """A new or changed file as planned: its chunk ids in order (duplicates dropped) and
-    which of them the previous version already stores. ``load`` produces its chunks again
-    when they are written, so a build holds chunk texts for one batch, not the archive."""
+    which of them the previous version already stores. Past the first ``PLAN_KEEP_CHUNKS``
+    chunks of a plan, a file's chunks are parsed again when they are written, so a build
+    holds a bounded number of chunk texts, not the archive's."""
 
     source: str
-    load: Callable[[], list[Chunk]]
     ids: np.ndarray      # int64 FAISS ids
     stored: np.ndarray   # bool per id: in the previous version (reused, not embedded)
+    path: str | None = None  # parsed again from here, unless
+    chunks: Callable[[], list[Chunk]] | None = None  # kept from planning, or given
 
     @property
     def to_embed(self) -> int:
@@ -450,7 +457,7 @@ def _build_lock(index_dir: Path) -> Iterator[None]:
 
 
 def _plan(corpus_dir: Path, previous: sqlite3.Connection | None, settings: Settings,
-          config: ChunkerConfig, reparse_all: bool) -> _Plan:
+          config: ChunkerConfig, reparse_all: bool, parser: _ParsePool) -> _Plan:
     plan = _Plan()
     known: dict[str, tuple] = {}
     if previous is not None:
@@ -458,6 +465,7 @@ def _plan(corpus_dir: Path, previous: sqlite3.Connection | None, settings: Setti
                 "SELECT source, sha256, size, mtime_ns, status, reason, posts, chunks FROM files"):
             known[row[0]] = row
     seen: set[str] = set()
+    to_parse: list[tuple] = []  # (slot in reports and file_rows, source, path, sha, stat, old)
     for source, path_str, stat in _walk_corpus(corpus_dir):
         seen.add(source)
         old = known.get(source)
@@ -474,28 +482,35 @@ def _plan(corpus_dir: Path, previous: sqlite3.Connection | None, settings: Setti
             else:
                 plan.reports.append(FileReport(source, "skipped", old[5]))
             continue
-        try:
-            posts = parse_file(Path(path_str), source, max_bytes=settings.max_file_bytes)
-        except SkippedFile as exc:
-            reason = str(exc)
+        to_parse.append((len(plan.reports), source, path_str, sha, stat, old))
+        plan.reports.append(None)
+        plan.file_rows.append(None)
+    jobs = [(path_str, source, settings.max_file_bytes, config)
+            for _, source, path_str, *_ in to_parse]
+    parsed = parser.map(_parse_for_plan, jobs)
+    kept = 0  # chunks kept from planning for writing, up to PLAN_KEEP_CHUNKS
+    for (slot, source, path_str, sha, stat, old), (posts, chunks, reason) in zip(
+            to_parse, parsed, strict=True):
+        if reason is not None:
             if old and old[4] == "indexed":
                 # Keep what was indexed from the last good version of this file.
                 plan.keep_sources.add(source)
-                plan.file_rows.append(old)
+                plan.file_rows[slot] = old
                 reason += " (kept the previously indexed version)"
             else:
-                plan.file_rows.append((source, sha, stat.st_size, stat.st_mtime_ns,
-                                       "skipped", reason, 0, 0))
-            plan.reports.append(FileReport(source, "skipped", reason))
+                plan.file_rows[slot] = (source, sha, stat.st_size, stat.st_mtime_ns,
+                                        "skipped", reason, 0, 0)
+            plan.reports[slot] = FileReport(source, "skipped", reason)
             continue
-        chunks, ids = _unique([c for post in posts for c in chunk_post(post, config)])
-        plan.files.append(_FileChunks(
-            source, _reloader(Path(path_str), source, settings.max_file_bytes, config),
-            ids, np.zeros(len(ids), bool)))
+        chunks, ids = _unique(chunks)
+        keep = kept + len(chunks) <= PLAN_KEEP_CHUNKS
+        kept += len(chunks) if keep else 0
+        plan.files.append(_FileChunks(source, ids, np.zeros(len(ids), bool), path=path_str,
+                                      chunks=(lambda c=chunks: c) if keep else None))
         status = "updated" if old and old[4] == "indexed" else "added"
-        plan.file_rows.append((source, sha, stat.st_size, stat.st_mtime_ns, "indexed", None,
-                               len(posts), len(chunks)))
-        plan.reports.append(FileReport(source, status, None, len(posts), len(chunks)))
+        plan.file_rows[slot] = (source, sha, stat.st_size, stat.st_mtime_ns, "indexed", None,
+                                posts, len(ids))
+        plan.reports[slot] = FileReport(source, status, None, posts, len(ids))
     for source, old in known.items():
         if source not in seen and old[4] == "indexed":
             plan.reports.append(FileReport(source, "removed", None, old[6], old[7]))
@@ -506,15 +521,67 @@ def _plan(corpus_dir: Path, previous: sqlite3.Connection | None, settings: Setti
     return plan
 
 
-def _reloader(path: Path, source: str, max_bytes: int, config: ChunkerConfig
-              ) -> Callable[[], list[Chunk]]:
-    def load() -> list[Chunk]:
-        try:
-            posts = parse_file(path, source, max_bytes=max_bytes)
-        except (SkippedFile, OSError) as exc:
-            raise CorpusChangedError(source, f" ({exc})") from exc
-        return [c for post in posts for c in chunk_post(post, config)]
-    return load
+def _parse_chunks(job: tuple) -> tuple[int, list[Chunk]]:
+    """(posts, chunks) of one file; ``job`` is (path, source, max_bytes, chunker config)."""
+    path, source, max_bytes, config = job
+    posts = parse_file(Path(path), source, max_bytes=max_bytes)
+    return len(posts), [c for post in posts for c in chunk_post(post, config)]
+
+
+def _parse_for_plan(job: tuple) -> tuple[int, list[Chunk] | None, str | None]:
+    """Planning a file: (posts, chunks, None), or (0, None, why it is skipped)."""
+    try:
+        posts, chunks = _parse_chunks(job)
+    except SkippedFile as exc:
+        return 0, None, str(exc)
+    return posts, chunks, None
+
+
+def _parse_again(job: tuple) -> list[Chunk] | str:
+    """Writing a file: its chunks, or why it can no longer be read."""
+    try:
+        return _parse_chunks(job)[1]
+    except (SkippedFile, OSError) as exc:
+        return str(exc)
+
+
+class _ParsePool:
+    """Parsing and chunking in worker processes (``Settings.parse_workers``), made on first
+    use. ``map`` yields results in order, at most a few files per worker ahead of its
+    consumer, so chunk texts waiting to be embedded stay bounded."""
+
+    def __init__(self, settings: Settings):
+        self.workers = settings.parse_workers or min(os.cpu_count() or 1, 8)
+        self.auto = settings.parse_workers == 0
+        self._pool = None
+
+    def map(self, fn: Callable, jobs: list) -> Iterator:
+        if self.workers <= 1 or len(jobs) < (PARALLEL_PARSE_MIN_FILES if self.auto else 2):
+            yield from map(fn, jobs)
+            return
+        if self._pool is None:
+            import multiprocessing
+            from concurrent.futures import ProcessPoolExecutor
+
+            # fork, not spawn or forkserver: those run the caller's main script again in
+            # each worker, which breaks any script that builds without a __main__ guard.
+            # The workers only parse and count tokens, touching no model or its threads.
+            self._pool = ProcessPoolExecutor(
+                self.workers, mp_context=multiprocessing.get_context("fork"))
+        window: collections.deque[Future] = collections.deque()
+        pending = iter(jobs)
+        for job in itertools.islice(pending, 4 * self.workers):
+            window.append(self._pool.submit(fn, job))
+        while window:
+            result = window.popleft().result()
+            for job in itertools.islice(pending, 1):
+                window.append(self._pool.submit(fn, job))
+            yield result
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
 
 
 def _match_previous(previous: sqlite3.Connection, plan: _Plan) -> None:
@@ -532,8 +599,7 @@ def _match_previous(previous: sqlite3.Connection, plan: _Plan) -> None:
             old = np.asarray(ids, np.int64)
             if source in planned:
                 file = plan.files[planned[source]]
-                plan.files[planned[source]] = _FileChunks(
-                    file.source, file.load, file.ids, np.isin(file.ids, old))
+                plan.files[planned[source]] = replace(file, stored=np.isin(file.ids, old))
                 old = old[~np.isin(old, file.ids)]
             removed.append(old)
     if removed:
@@ -695,10 +761,12 @@ def _build_locked(corpus_dir: Path, index_dir: Path, settings: Settings, embedde
     prev_conn = None
     if previous_dir is not None:
         prev_conn = _connect(previous_dir / "chunks.sqlite", readonly=True)
+    parser = _ParsePool(settings)
     try:
         reparse_all = previous_manifest is not None and \
             previous_manifest.get("chunker") != config.as_dict()
-        plan = given_plan or _plan(corpus_dir, prev_conn, settings, config, reparse_all)
+        plan = given_plan or _plan(corpus_dir, prev_conn, settings, config, reparse_all,
+                                   parser)
         removed_ids = plan.removed_ids
         prev_total = 0
         delta: tuple[dict, set[str], tuple[int, int]] | None = None
@@ -732,7 +800,8 @@ def _build_locked(corpus_dir: Path, index_dir: Path, settings: Settings, embedde
         try:
             counts, spec, dim = _write_version(
                 staging, previous_dir, previous_manifest, settings, embedder, plan,
-                final_total, resume, progress, notes, delta)
+                _file_chunks(plan, settings, config, parser), final_total, resume, progress,
+                notes, delta)
             manifest = _manifest(embedder, dim, config, plan.file_rows, counts, spec)
             manifest["bytes"] = _dir_bytes(staging)
             (staging / "manifest.json").write_text(json.dumps(manifest, indent=2))
@@ -743,6 +812,7 @@ def _build_locked(corpus_dir: Path, index_dir: Path, settings: Settings, embedde
             shutil.rmtree(staging, ignore_errors=True)
             raise
     finally:
+        parser.close()
         if prev_conn is not None:
             prev_conn.close()
     resume.clear()
@@ -777,8 +847,8 @@ def build_from_chunks(chunks: Iterable[Chunk] | Callable[[str], list[Chunk]],
                  reports=[FileReport(r[0], "added", None, r[6], r[7]) for r in file_rows])
     for row in file_rows:
         _, ids = _unique(chunks_of(row[0]))
-        plan.files.append(_FileChunks(row[0], lambda s=row[0]: chunks_of(s), ids,
-                                      np.zeros(len(ids), bool)))
+        plan.files.append(_FileChunks(row[0], ids, np.zeros(len(ids), bool),
+                                      chunks=lambda s=row[0]: chunks_of(s)))
     index_dir = Path(index_dir)
     with _build_lock(index_dir):
         return _build_locked(Path("."), index_dir, settings, embedder, _config_from(settings),
@@ -789,8 +859,22 @@ _INSERT = (f"INSERT OR REPLACE INTO chunks ({', '.join(CHUNK_COLUMNS)}) "
            f"VALUES ({', '.join('?' * len(CHUNK_COLUMNS))})")
 
 
+def _file_chunks(plan: _Plan, settings: Settings, config: ChunkerConfig, parser: _ParsePool
+                 ) -> Iterator[tuple[_FileChunks, list[Chunk]]]:
+    """Each planned file with its chunks, produced again (parsed in ``parser``'s workers)."""
+    jobs = [(f.path, f.source, settings.max_file_bytes, config) for f in plan.files
+            if f.chunks is None]
+    parsed = parser.map(_parse_again, jobs)
+    for file in plan.files:
+        chunks = file.chunks() if file.chunks is not None else next(parsed)
+        if isinstance(chunks, str):
+            raise CorpusChangedError(file.source, f" ({chunks})")
+        yield file, chunks
+
+
 def _write_version(staging: Path, previous_dir: Path | None, previous_manifest: dict | None,
-                   settings: Settings, embedder: Embedder, plan: _Plan, final_total: int,
+                   settings: Settings, embedder: Embedder, plan: _Plan,
+                   files: Iterator[tuple[_FileChunks, list[Chunk]]], final_total: int,
                    resume: _ResumeCache, progress: Callable[[int, int], None] | None,
                    notes: list[str], delta: tuple | None = None
                    ) -> tuple[dict[str, int], DenseSpec, int]:
@@ -857,8 +941,8 @@ def _write_version(staging: Path, previous_dir: Path | None, previous_manifest: 
             conn.executemany(_INSERT, [_chunk_row(c) for c in batch])
             embedded_ids.append(ids)
 
-        for file in plan.files:
-            chunks, ids = _unique(file.load())
+        for file, chunks in files:
+            chunks, ids = _unique(chunks)
             if not np.array_equal(ids, file.ids):
                 raise CorpusChangedError(file.source)
             if file.stored.any():

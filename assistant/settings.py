@@ -53,6 +53,9 @@ class Settings:
     fusion: str = "convex"
     bm25_weight: float = 0.7
     max_file_bytes: int = 20 * 1024 * 1024
+    # Processes parsing and chunking files during a build; 0: one per core (at most 8) once
+    # a build has 16 or more files to parse, 1: in the building process.
+    parse_workers: int = 0
     backend: str = "extractive"
     openai_api_key_env: str = "OPENAI_API_KEY"
     openai_context_length: int = 8192

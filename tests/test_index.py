@@ -309,21 +309,24 @@ def test_build_holds_one_batch_of_chunks_not_the_archive(small_corpus, tmp_path,
     from assistant.chunking import Chunk
 
     monkeypatch.setattr(index_module, "EMBED_BATCH", 4)
+    monkeypatch.setattr(index_module, "PLAN_KEEP_CHUNKS", 0)  # every file parsed again
     _many_posts(small_corpus, 40)
 
     class CountsLiveChunks(HashEmbedder):
         most = 0
 
         def embed_documents(self, texts, progress=None):
-            live = sum(isinstance(o, Chunk) for o in gc.get_objects())
+            live = sum(type(o) is Chunk for o in gc.get_objects())
             type(self).most = max(type(self).most, live)
             return super().embed_documents(texts, progress)
 
     embedder = CountsLiveChunks()
-    report = _build(small_corpus, tmp_path / "index", embedder)
+    before = sum(type(o) is Chunk for o in gc.get_objects())  # other tests' fixtures
+    report = build_index(small_corpus, tmp_path / "index", embedder=embedder,
+                         settings=Settings.from_env({"ASSISTANT_PARSE_WORKERS": "1"}))
     assert report.chunks_total >= 44
     # one batch, plus what is left of the file being split across batches
-    assert 4 <= CountsLiveChunks.most <= 8
+    assert 4 <= CountsLiveChunks.most - before <= 8
     hits = Retriever.open(tmp_path / "index", embedder=embedder).search("word17 word18", k=1,
                                                                        mode="bm25")
     assert hits[0].title == "Post number 17"
@@ -345,6 +348,7 @@ def test_file_edited_during_build_is_planned_again(small_corpus, tmp_path, hash_
         return plan
 
     (small_corpus / "a.txt").write_text(POST_A.replace("caseloads", "first edit"))
+    monkeypatch.setattr(index_module, "PLAN_KEEP_CHUNKS", 0)  # parsed again when written
     monkeypatch.setattr(index_module, "_plan", plan_then_edit)
     report = _build(small_corpus, index, hash_embedder)
     assert report.notes == ("a.txt changed during the build: planned again",)
@@ -370,8 +374,71 @@ def test_file_that_keeps_changing_fails_and_keeps_the_index(small_corpus, tmp_pa
         return plan
 
     (small_corpus / "a.txt").write_text(POST_A.replace("caseloads", "edited"))
+    monkeypatch.setattr(index_module, "PLAN_KEEP_CHUNKS", 0)  # parsed again when written
     monkeypatch.setattr(index_module, "_plan", plan_then_edit)
     with pytest.raises(index_module.CorpusChangedError, match=r"a\.txt changed while"):
         _build(small_corpus, index, hash_embedder)
     assert next(saves) == index_module.BUILD_ATTEMPTS
     assert (index / "CURRENT").read_text() == before
+
+
+def test_parsing_in_worker_processes_builds_the_same_index(small_corpus, tmp_path,
+                                                           hash_embedder, monkeypatch):
+    import assistant.index as index_module
+
+    monkeypatch.setattr(index_module, "PLAN_KEEP_CHUNKS", 5)  # most files parsed twice
+    _many_posts(small_corpus, 20)
+
+    def rows(workers: int) -> tuple[list, list]:
+        settings = Settings.from_env({"ASSISTANT_PARSE_WORKERS": str(workers)})
+        report = build_index(small_corpus, tmp_path / f"index{workers}", settings=settings,
+                             embedder=hash_embedder)
+        store = IndexStore.open(tmp_path / f"index{workers}")
+        stored = store.db.execute("SELECT id, source, kind, text FROM chunks ORDER BY id")
+        return [(f.source, f.status, f.chunks) for f in report.files], stored.fetchall()
+
+    in_process, in_workers = rows(1), rows(2)
+    assert in_workers == in_process and len(in_process[1]) >= 24
+
+
+def test_file_deleted_while_workers_parse_it_is_planned_again(small_corpus, tmp_path,
+                                                              hash_embedder, monkeypatch):
+    import assistant.index as index_module
+
+    _many_posts(small_corpus, 20)
+    planned = index_module._plan
+    deletions = iter(["post007.txt"])
+
+    def plan_then_delete(*args, **kwargs):
+        plan = planned(*args, **kwargs)
+        for name in deletions:
+            (small_corpus / name).unlink()
+        return plan
+
+    monkeypatch.setattr(index_module, "PLAN_KEEP_CHUNKS", 0)  # parsed again when written
+    monkeypatch.setattr(index_module, "_plan", plan_then_delete)
+    settings = Settings.from_env({"ASSISTANT_PARSE_WORKERS": "2"})
+    report = build_index(small_corpus, tmp_path / "index", settings=settings,
+                         embedder=hash_embedder)
+    assert report.notes == ("post007.txt changed during the build: planned again",)
+    assert "post007.txt" not in {f.source for f in report.files}
+    assert len(report.files) == 21 and report.published
+
+
+def test_small_builds_parse_each_file_once(small_corpus, tmp_path, hash_embedder, monkeypatch):
+    import assistant.index as index_module
+
+    parsed = []
+    parse = index_module.parse_file
+
+    def counting(path, source, **kwargs):
+        parsed.append(source)
+        return parse(path, source, **kwargs)
+
+    monkeypatch.setattr(index_module, "parse_file", counting)
+    _build(small_corpus, tmp_path / "index", hash_embedder)
+    assert sorted(parsed) == ["a.txt", "b.txt"]
+    parsed.clear()
+    monkeypatch.setattr(index_module, "PLAN_KEEP_CHUNKS", 0)
+    _build(small_corpus, tmp_path / "again", hash_embedder)
+    assert sorted(parsed) == ["a.txt", "a.txt", "b.txt", "b.txt"]
