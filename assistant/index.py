@@ -10,14 +10,15 @@ Layout of an index folder::
     .lock                   held while a build runs
 
 A build plans, then writes. Planning hashes every file and parses the new or changed ones
-for their chunk ids only; writing parses each of those files again and streams its chunks
-through embedding, so a build holds one batch of chunk texts, not the archive's (a file
-that changed in between makes the build plan again). A build writes a complete new
+(in worker processes when there are many) for their chunk ids, keeping the first
+``PLAN_KEEP_CHUNKS`` chunks; writing parses the other files again and streams their chunks
+through embedding, so a build holds a bounded number of chunk texts, not the archive's (a
+file that changed in between makes the build plan again). A build writes a complete new
 version beside the old one, fsyncs it, then replaces ``CURRENT``; a crash at any moment
-leaves the previous version loadable. Vectors are
-embedded in batches of ``EMBED_BATCH`` chunks, each added to the index and saved under
-``.resume/`` (keyed by a hash of the model and the batch's texts) as soon as it is done, so
-a build interrupted by Ctrl-C or SIGKILL resumes without re-embedding finished batches.
+leaves the previous version loadable. Vectors are embedded in batches of ``EMBED_BATCH``
+chunks, each added to the index and saved under ``.resume/`` (keyed by a hash of the model
+and the batch's texts) as soon as it is done, so a build interrupted by Ctrl-C or SIGKILL
+resumes without re-embedding finished batches.
 """
 
 from __future__ import annotations
@@ -878,9 +879,8 @@ def _write_version(staging: Path, previous_dir: Path | None, previous_manifest: 
                    resume: _ResumeCache, progress: Callable[[int, int], None] | None,
                    notes: list[str], delta: tuple | None = None
                    ) -> tuple[dict[str, int], DenseSpec, int]:
-    """Chunk store, dense index and lexical index of the new version, streamed file by
-    file and batch by batch: chunks are parsed again per file, and only a batch of them
-    (``EMBED_BATCH``) is held at a time."""
+    """Chunk store, dense index and lexical index of the new version, streamed from
+    ``files`` (each planned file with its chunks) in batches of ``EMBED_BATCH`` chunks."""
     db_path = staging / "chunks.sqlite"
     background = _Background()
     loading: Future | None = None
