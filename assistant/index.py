@@ -546,6 +546,17 @@ def _parse_again(job: tuple) -> list[Chunk] | str:
         return str(exc)
 
 
+def _exit_with_parent(parent: int) -> None:
+    """In a parse worker: exit when the building process is gone (a SIGKILL gives the pool
+    no chance to stop its workers, which would otherwise wait for work forever)."""
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(0.5)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
+
+
 class _ParsePool:
     """Parsing and chunking in worker processes (``Settings.parse_workers``), made on first
     use. ``map`` yields results in order, at most a few files per worker ahead of its
@@ -568,7 +579,8 @@ class _ParsePool:
             # each worker, which breaks any script that builds without a __main__ guard.
             # The workers only parse and count tokens, touching no model or its threads.
             self._pool = ProcessPoolExecutor(
-                self.workers, mp_context=multiprocessing.get_context("fork"))
+                self.workers, mp_context=multiprocessing.get_context("fork"),
+                initializer=_exit_with_parent, initargs=(os.getpid(),))
         window: collections.deque[Future] = collections.deque()
         pending = iter(jobs)
         for job in itertools.islice(pending, 4 * self.workers):

@@ -442,3 +442,44 @@ def test_small_builds_parse_each_file_once(small_corpus, tmp_path, hash_embedder
     monkeypatch.setattr(index_module, "PLAN_KEEP_CHUNKS", 0)
     _build(small_corpus, tmp_path / "again", hash_embedder)
     assert sorted(parsed) == ["a.txt", "a.txt", "b.txt", "b.txt"]
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == pid:
+                found.append(int(entry.name))
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        return (Path("/proc") / str(pid) / "stat").read_text().rsplit(")", 1)[1].split()[0] \
+            != "Z"
+    except OSError:
+        return False
+
+
+def test_killed_build_leaves_no_parse_workers_behind(small_corpus, tmp_path):
+    import time
+
+    _many_posts(small_corpus, 20)
+    script = tmp_path / "slow_build.py"
+    script.write_text(_KILL_SCRIPT.format(repo=str(REPO)).replace(
+        "Settings.from_env({})", 'Settings.from_env({"ASSISTANT_PARSE_WORKERS": "2"})'))
+    proc = subprocess.Popen([sys.executable, str(script), str(small_corpus),
+                             str(tmp_path / "index")], stdout=subprocess.PIPE, text=True)
+    assert proc.stdout.readline().strip() == "embedding"
+    workers = _children(proc.pid)
+    assert len(workers) == 2
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait(timeout=10)
+    deadline = time.monotonic() + 10
+    while any(_alive(w) for w in workers) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not any(_alive(w) for w in workers)
