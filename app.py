@@ -17,10 +17,10 @@ __all__ = ["create_app", "main"]
 
 def create_app(settings=None, backend: str | None = None, *, warm: bool = True):
     """The ``Assistant`` over ``settings.index_dir`` and its page (not yet launched)."""
-    from assistant.answering import Assistant
-    from assistant.retrieval import Retriever
+    from assistant.answer.assistant import Assistant
+    from assistant.search.retriever import Retriever
     from assistant.settings import Settings
-    from assistant.ui import build_app
+    from assistant.ui.page import build_app
 
     settings = settings or Settings.from_env()
     retriever = Retriever.open(settings.index_dir, settings=settings)
@@ -41,9 +41,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                         help="also open a public Gradio share link (off by default)")
     args = parser.parse_args(argv)
 
-    from assistant.index import ensure_index
+    from assistant.index.build import ensure_index
     from assistant.settings import Settings
-    from assistant.ui import launch_options
+    from assistant.ui.page import launch_options
 
     settings = Settings.from_env()
     try:

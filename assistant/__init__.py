@@ -4,12 +4,11 @@
 at import.
 """
 
-from .answering import Answer, Assistant, Citation
-from .chunking import Chunk
-from .corpus import Comment, Post
-from .index import BuildReport, IndexMismatchError, IndexNotFoundError, build_index
-from .retrieval import Hit, Retriever
-from .settings import Settings
+from assistant.answer.assistant import Assistant
+from assistant.index.build import BuildReport, IndexMismatchError, IndexNotFoundError, build_index
+from assistant.records import Answer, Chunk, Citation, Comment, Hit, Post
+from assistant.search.retriever import Retriever
+from assistant.settings import Settings
 
 __all__ = [
     "Answer",

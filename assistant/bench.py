@@ -117,7 +117,7 @@ def synthetic_archive(n: int, corpus_dir: Path, out_dir: Path, seed: int = 0):
 
     import scipy.sparse as sp
 
-    from .chunking import Chunk, faiss_id
+    from assistant.records import Chunk, faiss_id
 
     vocab = _vocabulary(corpus_dir)
     rng = np.random.default_rng(seed)
@@ -193,10 +193,10 @@ def run_size(n: int, corpus_dir: Path, settings=None, real_queries: bool = False
     (the vector used is still the fake one, which matches the fake archive), so latencies
     are end to end.
     """
-    from .dense_index import DenseIndex, DenseSpec, choose_spec
-    from .index import IndexStore, build_from_chunks, build_index
-    from .retrieval import Retriever
-    from .settings import Settings
+    from assistant.index.build import IndexStore, build_from_chunks, build_index
+    from assistant.index.dense import DenseIndex, DenseSpec, choose_spec
+    from assistant.search.retriever import Retriever
+    from assistant.settings import Settings
 
     settings = settings or Settings.from_env()
     with tempfile.TemporaryDirectory(prefix="bench-") as tmp:
@@ -216,7 +216,7 @@ def run_size(n: int, corpus_dir: Path, settings=None, real_queries: bool = False
         qvecs = {q: embedder.embed_query(q) for q in queries}
         real = None
         if real_queries:
-            from .embedding import Embedder
+            from assistant.embed.embedder import Embedder
 
             real = Embedder.from_settings(Settings.from_env())
             real.embed_query("warm up")
@@ -247,7 +247,7 @@ def run_size(n: int, corpus_dir: Path, settings=None, real_queries: bool = False
         ann_spec = ann.spec
         del ann
 
-        from .chunking import count_tokens
+        from assistant.text import count_tokens
 
         count_tokens("warm")  # tiktoken's table loads once per process (0.6 s), as in the app
         changed = root / "corpus" / file_rows[len(file_rows) // 2][0]
@@ -285,9 +285,9 @@ class _Cached:
 
 def real_embedding_costs(corpus_dir: Path, settings=None) -> dict[str, float]:
     """Ingestion rate and query-embedding time of the configured embedder on the real corpus."""
-    from .embedding import Embedder
-    from .index import build_index
-    from .settings import Settings
+    from assistant.embed.embedder import Embedder
+    from assistant.index.build import build_index
+    from assistant.settings import Settings
 
     settings = settings or Settings.from_env()
     embedder = Embedder.from_settings(settings)
@@ -352,10 +352,10 @@ def measure_corpus(corpus_dir: Path) -> CorpusResult:
     """The shipped corpus (copied to a temporary folder) with the configured embedder."""
     import shutil
 
-    from .embedding import Embedder
-    from .index import IndexStore, build_index
-    from .retrieval import Retriever
-    from .settings import Settings
+    from assistant.embed.embedder import Embedder
+    from assistant.index.build import IndexStore, build_index
+    from assistant.search.retriever import Retriever
+    from assistant.settings import Settings
 
     settings = Settings.from_env()
     embedder = Embedder.from_settings(settings)
@@ -509,7 +509,7 @@ class _LazyArchive:
     def chunks_of(self, source: str) -> list:
         import hashlib
 
-        from .chunking import Chunk
+        from assistant.records import Chunk
 
         k = int(source[1:8])
         day = date(2010, 1, 1) + timedelta(days=k % 3650)
@@ -527,8 +527,8 @@ class _LazyArchive:
 def run_ingest(n: int, corpus_dir: Path, settings=None) -> IngestResult:
     """Index ``n`` synthetic chunks through ``build_from_chunks`` in this process, with the
     chunks produced file by file (``run_ingest_sizes`` calls it in a subprocess per size)."""
-    from .index import IndexStore, build_from_chunks
-    from .settings import Settings
+    from assistant.index.build import IndexStore, build_from_chunks
+    from assistant.settings import Settings
 
     vocab = _vocabulary(corpus_dir)
     archive = _LazyArchive(n, vocab)
@@ -538,7 +538,7 @@ def run_ingest(n: int, corpus_dir: Path, settings=None) -> IngestResult:
     rows = archive.rows()
     import faiss  # noqa: F401  (libraries in the baseline, not in the growth)
 
-    from .lexical import Tokenizer
+    from assistant.index.lexical import Tokenizer
 
     Tokenizer()("warm up")
     text_bytes = sum(len(t.encode()) for k in range(0, archive.files, 97)

@@ -9,7 +9,7 @@ import textwrap
 from collections.abc import Sequence
 from pathlib import Path
 
-from .settings import Settings
+from assistant.settings import Settings
 
 __all__ = ["main"]
 
@@ -29,7 +29,7 @@ def _add_filters(parser: argparse.ArgumentParser) -> None:
 def _cmd_index(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
-    from .index import build_index
+    from assistant.index.build import build_index
 
     settings = _settings(args)
     bar = None
@@ -72,7 +72,7 @@ def _sizes(text: str) -> list[int]:
 
 
 def _cmd_bench(args: argparse.Namespace) -> int:
-    from .bench import (
+    from assistant.bench import (
         format_corpus_table,
         format_ingest_table,
         format_table,
@@ -121,7 +121,7 @@ def _print_hits(hits, width: int = 100) -> None:
 
 
 def _open_retriever(settings: Settings):
-    from .retrieval import Retriever
+    from assistant.search.retriever import Retriever
 
     return Retriever.open(settings.index_dir, settings=settings)
 
@@ -154,7 +154,7 @@ def _cmd_stats(args: argparse.Namespace) -> int:
 
 
 def _open_assistant(args: argparse.Namespace):
-    from .answering import Assistant
+    from assistant.answer.assistant import Assistant
 
     settings = _settings(args)
     kwargs = {}
@@ -211,7 +211,7 @@ def _cmd_ask(args: argparse.Namespace) -> int:
 
 
 def _cmd_eval(args: argparse.Namespace) -> int:
-    from .evaluation import (
+    from assistant.evaluation import (
         answer_metrics,
         format_answer_table,
         format_table,
@@ -253,7 +253,7 @@ def _cmd_eval(args: argparse.Namespace) -> int:
 
 def _cmd_serve(args: argparse.Namespace) -> int:
     try:
-        from .server import serve
+        from assistant.serve.http import serve
     except ImportError as exc:
         raise RuntimeError(f"`serve` needs fastapi and uvicorn ({exc}): "
                            "pip install fastapi uvicorn") from exc
@@ -263,7 +263,7 @@ def _cmd_serve(args: argparse.Namespace) -> int:
 
 def _cmd_mcp(args: argparse.Namespace) -> int:
     try:
-        from .mcp_server import run_stdio
+        from assistant.serve.mcp import run_stdio
     except ImportError as exc:
         raise RuntimeError(f"`mcp` needs the MCP SDK ({exc}): pip install mcp") from exc
     run_stdio(_settings(args), backend=args.backend)
@@ -341,8 +341,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    from .index import IndexMismatchError, IndexNotFoundError
-    from .llm import BackendError
+    from assistant.index.build import IndexMismatchError, IndexNotFoundError
+    from assistant.llm import BackendError
 
     try:
         return args.func(args)

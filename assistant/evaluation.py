@@ -8,7 +8,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from .retrieval import MODES, Hit, Retriever
+from assistant.records import Hit
+from assistant.search.retriever import MODES, Retriever
 
 __all__ = [
     "AnswerRecord",

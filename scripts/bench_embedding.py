@@ -22,15 +22,15 @@ import numpy as np
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from assistant.embedding import Embedder, cuda_available  # noqa: E402
+from assistant.embed.embedder import Embedder, cuda_available  # noqa: E402
 
 QUERIES = ["What did the union say about the pay freeze?", "probation privatisation",
            "Who commented on the ballot result?", "reader comments about the prison service"]
 
 
 def corpus_text() -> str:
-    from assistant.corpus import SkippedFile, parse_file
-    from assistant.index import iter_corpus_files
+    from assistant.index.build import iter_corpus_files
+    from assistant.ingest.corpus import SkippedFile, parse_file
 
     parts = []
     for source, path in iter_corpus_files(REPO / "corpus"):
@@ -58,8 +58,8 @@ def synthetic_passages(n: int, tokens: int = 254) -> list[str]:
 
 
 def corpus_chunks() -> list[str]:
-    from assistant.chunking import ChunkerConfig
-    from assistant.index import corpus_embed_texts
+    from assistant.index.build import corpus_embed_texts
+    from assistant.ingest.chunking import ChunkerConfig
 
     return corpus_embed_texts(REPO / "corpus", ChunkerConfig())
 
@@ -83,7 +83,7 @@ def _forward_torch(encoder, batches: list[list[str]]) -> float:
 
 
 def _forward_onnx(encoder, batches: list[list[str]]) -> float:
-    from assistant.onnx_embedder import pool_and_normalize
+    from assistant.embed.onnx_encoder import pool_and_normalize
 
     feeds = []
     step = encoder.run_batch  # what encode runs at once (1: see OnnxEncoder)
@@ -105,7 +105,7 @@ def bench(label: str, embedder: Embedder, texts: list[str], repeat: int) -> dict
     embedder.embed_documents(texts[: min(len(texts), embedder.batch_size)])  # warm up
     size = embedder.batch_size
     if getattr(encoder, "cuda", False):
-        from assistant.torch_encode import CUDA_BATCH_SIZE
+        from assistant.embed.torch_encoder import CUDA_BATCH_SIZE
 
         size = max(size, CUDA_BATCH_SIZE)
     encode_s = min(_timed(lambda: embedder.embed_documents(texts)) for _ in range(repeat))

@@ -24,9 +24,9 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from assistant.bench import DIM, FakeEmbedder, _vocabulary  # noqa: E402
-from assistant.chunking import count_tokens  # noqa: E402
-from assistant.index import build_index  # noqa: E402
+from assistant.index.build import build_index  # noqa: E402
 from assistant.settings import Settings  # noqa: E402
+from assistant.text import count_tokens  # noqa: E402
 
 
 def main() -> int:

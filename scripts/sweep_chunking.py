@@ -12,10 +12,10 @@ from pathlib import Path
 import numpy as np
 
 from assistant import Settings, build_index
-from assistant.embedding import Embedder
+from assistant.embed.embedder import Embedder
 from assistant.evaluation import load_questions, retrieval_metrics
-from assistant.index import IndexStore
-from assistant.retrieval import Retriever
+from assistant.index.build import IndexStore
+from assistant.search.retriever import Retriever
 
 
 class CachingEmbedder(Embedder):

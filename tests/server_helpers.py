@@ -31,9 +31,9 @@ class ScriptedBackend:
 def small_assistant(root: Path, backend="extractive"):
     """An ``Assistant`` over the two-post test corpus, indexed with ``HashEmbedder``."""
     from assistant import Settings, build_index
-    from assistant.answering import Assistant
-    from assistant.index import IndexStore
-    from assistant.retrieval import Retriever
+    from assistant.answer.assistant import Assistant
+    from assistant.index.build import IndexStore
+    from assistant.search.retriever import Retriever
 
     corpus = root / "corpus"
     corpus.mkdir(parents=True)

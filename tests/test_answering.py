@@ -3,17 +3,10 @@ from datetime import date
 import pytest
 
 from assistant import Settings, build_index
-from assistant.answering import (
-    REFUSAL_MESSAGE,
-    Answer,
-    AnswerEvent,
-    Assistant,
-    NoticeEvent,
-    SourcesEvent,
-    TextDelta,
-)
+from assistant.answer.assistant import REFUSAL_MESSAGE, Assistant
 from assistant.llm import BackendUnavailable, StreamInterrupted
-from assistant.retrieval import Hit, Retriever
+from assistant.records import Answer, AnswerEvent, Hit, NoticeEvent, SourcesEvent, TextDelta
+from assistant.search.retriever import Retriever
 
 from .conftest import DEV_SET, POST_A
 

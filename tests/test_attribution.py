@@ -1,8 +1,8 @@
 from pathlib import Path
 
 from assistant import Settings
-from assistant.attribution import is_authorship_question, promote_sign_offs
-from assistant.index import IndexStore, build_index
+from assistant.index.build import IndexStore, build_index
+from assistant.search.authorship import is_authorship_question, promote_sign_offs
 
 GUEST_POST = """Monday 26 September 2016
 
@@ -64,7 +64,7 @@ def test_sign_off_passage_is_put_ahead_of_its_section(tmp_path, hash_embedder):
 
 
 def test_search_brings_in_the_sign_off_for_who_wrote_questions(tmp_path, hash_embedder):
-    from assistant.retrieval import Retriever
+    from assistant.search.retriever import Retriever
 
     _store(tmp_path, hash_embedder)
     retriever = Retriever.open(tmp_path / "index", embedder=hash_embedder)

@@ -1,8 +1,9 @@
 from datetime import date
 from itertools import pairwise
 
-from assistant.chunking import ChunkerConfig, chunk_post, count_tokens, faiss_id, split_sentences
-from assistant.corpus import Comment, Post
+from assistant.ingest.chunking import ChunkerConfig, chunk_post
+from assistant.records import Comment, Post, faiss_id
+from assistant.text import count_tokens, split_sentences
 
 
 def _post(body: str, comments=()) -> Post:

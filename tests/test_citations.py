@@ -2,7 +2,7 @@ from datetime import date
 
 import pytest
 
-from assistant.citations import (
+from assistant.answer.citations import (
     UNVERIFIED_MARK,
     CitationVerifier,
     claim_sentences,
@@ -12,7 +12,7 @@ from assistant.citations import (
     passage_sentences,
     strip_markers,
 )
-from assistant.retrieval import Hit
+from assistant.records import Hit
 
 
 def hit(text: str, n: int = 0) -> Hit:

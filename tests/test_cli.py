@@ -3,7 +3,7 @@ import json
 import pytest
 
 from assistant import Settings, build_index, cli
-from assistant.retrieval import Retriever
+from assistant.search.retriever import Retriever
 
 
 @pytest.fixture

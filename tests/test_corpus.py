@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from assistant.corpus import Comment, Post, SkippedFile, parse_file, parse_text, signed_sections
+from assistant.ingest.corpus import SkippedFile, parse_file, parse_text, signed_sections
+from assistant.records import Comment, Post
 
 ROOT = Path(__file__).resolve().parents[1]
 CORPUS = ROOT / "corpus"

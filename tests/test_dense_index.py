@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from assistant.dense_index import DenseIndex, DenseSpec, choose_spec
+from assistant.index.dense import DenseIndex, DenseSpec, choose_spec
 from assistant.settings import Settings
 
 DIM = 32
@@ -158,7 +158,7 @@ def test_small_edits_share_the_file_and_write_a_delta(spec, tmp_path, monkeypatc
         assert found <= set(live) and len(found & _exact(live_x, live_ids, q, 5)) >= 4
 
     # Past the delta limit the whole index is written again, and stands alone.
-    monkeypatch.setattr("assistant.dense_index.DELTA_LIMIT", 0.0)
+    monkeypatch.setattr("assistant.index.dense.DELTA_LIMIT", 0.0)
     (tmp_path / "full").mkdir()
     reopened.remove(live_ids[:1])
     reopened.save(tmp_path / "full")

@@ -8,10 +8,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from assistant.embedding import BACKENDS, Embedder, resolve_backend
-from assistant.onnx_embedder import pool_and_normalize
+from assistant.embed.embedder import BACKENDS, Embedder, resolve_backend
+from assistant.embed.onnx_encoder import pool_and_normalize
+from assistant.embed.torch_encoder import length_sorted_batches
 from assistant.settings import Settings
-from assistant.torch_encode import length_sorted_batches
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -54,10 +54,10 @@ def test_backend_selection():
 
 
 def test_auto_without_cuda_is_int8_on_cpu(monkeypatch):
-    monkeypatch.setattr("assistant.embedding.cuda_available", lambda: False)
+    monkeypatch.setattr("assistant.embed.embedder.cuda_available", lambda: False)
     assert resolve_backend("auto", "") == ("onnx-int8", "cpu")
     assert resolve_backend("torch", "") == ("torch", "cpu")
-    monkeypatch.setattr("assistant.embedding.cuda_available", lambda: True)
+    monkeypatch.setattr("assistant.embed.embedder.cuda_available", lambda: True)
     assert resolve_backend("auto", "") == ("torch", "cuda")
     assert resolve_backend("onnx-int8", "") == ("onnx-int8", "cpu")
 
@@ -109,7 +109,7 @@ def test_missing_model_path_is_a_clear_error(tmp_path, backend):
 def test_export_validity_follows_output_and_source(tmp_path):
     import json
 
-    from assistant.onnx_export import (
+    from assistant.embed.onnx_export import (
         EXPORT_FORMAT,
         MANIFEST,
         _fingerprint,
@@ -150,8 +150,8 @@ def test_length_sorted_batches_cover_every_index_once():
 # ------------------------------------------------------------------ slow: real models
 
 def _corpus_texts() -> list[str]:
-    from assistant.chunking import ChunkerConfig
-    from assistant.index import corpus_embed_texts
+    from assistant.index.build import corpus_embed_texts
+    from assistant.ingest.chunking import ChunkerConfig
 
     settings = Settings.from_env({})
     texts = corpus_embed_texts(REPO / "corpus", ChunkerConfig(
@@ -191,7 +191,7 @@ def test_int8_matches_torch_over_the_whole_corpus(corpus_texts, torch_embedder, 
 @pytest.mark.slow
 def test_sorted_dynamic_padding_path_matches_sentence_transformers(corpus_texts,
                                                                    torch_embedder):
-    from assistant.torch_encode import encode_sorted
+    from assistant.embed.torch_encoder import encode_sorted
 
     texts = [*corpus_texts[:40], "short", "a little longer text", ""]
     model = torch_embedder._load().model
@@ -219,7 +219,7 @@ def test_embed_documents_reports_progress_and_keeps_order(int8_embedder):
 
 @pytest.mark.slow
 def test_parallel_single_thread_sessions_give_the_same_vectors(corpus_texts, int8_embedder):
-    from assistant.onnx_embedder import OnnxEncoder
+    from assistant.embed.onnx_encoder import OnnxEncoder
 
     int8_embedder.embed_query("load")
     folder = int8_embedder._load().model_dir
@@ -234,7 +234,7 @@ def test_parallel_single_thread_sessions_give_the_same_vectors(corpus_texts, int
 
 @pytest.mark.slow
 def test_int8_export_is_reproducible_and_validated(tmp_path):
-    from assistant.onnx_export import MANIFEST, build_int8_model, is_valid_export
+    from assistant.embed.onnx_export import MANIFEST, build_int8_model, is_valid_export
 
     out = build_int8_model("all-MiniLM-L6-v2", tmp_path / "a", quiet=True)
     assert is_valid_export(out)

@@ -1,4 +1,5 @@
-from assistant.extractive import ExtractedSentence, answer_type_bonus, render, stems
+from assistant.answer.extractive import ExtractedSentence, answer_type_bonus, render
+from assistant.text import stems
 
 
 def test_stems_match_inflections_and_drop_stopwords():

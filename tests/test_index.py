@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from assistant import Settings, build_index
-from assistant.index import FORMAT_VERSION, IndexMismatchError, IndexStore, index_status
-from assistant.retrieval import Retriever
+from assistant.index.build import FORMAT_VERSION, IndexMismatchError, IndexStore, index_status
+from assistant.search.retriever import Retriever
 
 from .conftest import POST_A, REPO, HashEmbedder
 
@@ -73,7 +73,7 @@ def test_changed_post_reembeds_only_changed_chunks(small_corpus, tmp_path, hash_
 
 def test_small_edits_publish_a_dense_delta_equal_to_a_rebuild(small_corpus, tmp_path,
                                                                hash_embedder, monkeypatch):
-    monkeypatch.setattr("assistant.dense_index.DELTA_LIMIT", 1.0)  # the corpus is tiny
+    monkeypatch.setattr("assistant.index.dense.DELTA_LIMIT", 1.0)  # the corpus is tiny
     _many_posts(small_corpus, 12)
     index = tmp_path / "index"
     _build(small_corpus, index, hash_embedder)
@@ -231,7 +231,7 @@ def _many_posts(corpus: Path, n: int) -> None:
 
 
 def test_interrupted_build_resumes_without_reembedding(small_corpus, tmp_path, monkeypatch):
-    import assistant.index as index_module
+    import assistant.index.build as index_module
 
     monkeypatch.setattr(index_module, "EMBED_BATCH", 4)
     _many_posts(small_corpus, 14)
@@ -305,8 +305,8 @@ def test_auto_index_type_switches_at_threshold(small_corpus, tmp_path, hash_embe
 def test_build_holds_one_batch_of_chunks_not_the_archive(small_corpus, tmp_path, monkeypatch):
     import gc
 
-    import assistant.index as index_module
-    from assistant.chunking import Chunk
+    import assistant.index.build as index_module
+    from assistant.records import Chunk
 
     monkeypatch.setattr(index_module, "EMBED_BATCH", 4)
     monkeypatch.setattr(index_module, "PLAN_KEEP_CHUNKS", 0)  # every file parsed again
@@ -334,7 +334,7 @@ def test_build_holds_one_batch_of_chunks_not_the_archive(small_corpus, tmp_path,
 
 def test_file_edited_during_build_is_planned_again(small_corpus, tmp_path, hash_embedder,
                                                    monkeypatch):
-    import assistant.index as index_module
+    import assistant.index.build as index_module
 
     index = tmp_path / "index"
     _build(small_corpus, index, hash_embedder)
@@ -360,7 +360,7 @@ def test_file_edited_during_build_is_planned_again(small_corpus, tmp_path, hash_
 
 def test_file_that_keeps_changing_fails_and_keeps_the_index(small_corpus, tmp_path,
                                                             hash_embedder, monkeypatch):
-    import assistant.index as index_module
+    import assistant.index.build as index_module
 
     index = tmp_path / "index"
     _build(small_corpus, index, hash_embedder)
@@ -384,7 +384,7 @@ def test_file_that_keeps_changing_fails_and_keeps_the_index(small_corpus, tmp_pa
 
 def test_parsing_in_worker_processes_builds_the_same_index(small_corpus, tmp_path,
                                                            hash_embedder, monkeypatch):
-    import assistant.index as index_module
+    import assistant.index.build as index_module
 
     monkeypatch.setattr(index_module, "PLAN_KEEP_CHUNKS", 5)  # most files parsed twice
     _many_posts(small_corpus, 20)
@@ -403,7 +403,7 @@ def test_parsing_in_worker_processes_builds_the_same_index(small_corpus, tmp_pat
 
 def test_file_deleted_while_workers_parse_it_is_planned_again(small_corpus, tmp_path,
                                                               hash_embedder, monkeypatch):
-    import assistant.index as index_module
+    import assistant.index.build as index_module
 
     _many_posts(small_corpus, 20)
     planned = index_module._plan
@@ -426,7 +426,7 @@ def test_file_deleted_while_workers_parse_it_is_planned_again(small_corpus, tmp_
 
 
 def test_small_builds_parse_each_file_once(small_corpus, tmp_path, hash_embedder, monkeypatch):
-    import assistant.index as index_module
+    import assistant.index.build as index_module
 
     parsed = []
     parse = index_module.parse_file

@@ -3,7 +3,7 @@ from datetime import date
 import numpy as np
 import pytest
 
-from assistant.lexical import LexicalIndex, LexicalRow
+from assistant.index.lexical import LexicalIndex, LexicalRow
 
 TEXTS = [
     "The union balloted members on industrial action over the pay freeze.",
@@ -22,7 +22,7 @@ def _rows(texts=TEXTS, start=1):
 def test_scores_match_bm25s():
     import bm25s
 
-    from assistant.index import BM25_STEMMER
+    from assistant.index.build import BM25_STEMMER
 
     index = LexicalIndex.empty().updated(np.zeros(0, np.int64), _rows())
     import Stemmer

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.server import create_app
+from assistant.serve.http import create_app
 
 from .server_helpers import ScriptedBackend, live_server, small_assistant
 

@@ -2,8 +2,7 @@ from datetime import date
 
 import pytest
 
-from assistant.chunking import count_tokens
-from assistant.prompting import (
+from assistant.answer.prompts import (
     REFUSAL_TEXT,
     SYSTEM_PROMPT,
     build_prompt,
@@ -12,7 +11,8 @@ from assistant.prompting import (
     normalize_history,
     rewrite_followup,
 )
-from assistant.retrieval import Hit
+from assistant.records import Hit
+from assistant.text import count_tokens
 
 
 def hit(n: int, words: int = 50, **extra) -> Hit:

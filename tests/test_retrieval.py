@@ -3,7 +3,7 @@ from datetime import date
 import pytest
 
 from assistant import Settings, build_index
-from assistant.retrieval import Retriever
+from assistant.search.retriever import Retriever
 
 from .conftest import DEV_SET
 

@@ -10,7 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 import httpx
 import pytest
 
-from assistant.server import create_app
+from assistant.serve.http import create_app
 
 from .conftest import REPO
 from .server_helpers import ScriptedBackend, live_server, small_assistant
@@ -186,7 +186,7 @@ def test_a_failure_mid_stream_ends_with_an_error_event(client, assistant, monkey
     def broken(*args, **kwargs):
         raise RuntimeError("secret /srv/path exploded")
 
-    monkeypatch.setattr("assistant.answering.extract", broken)
+    monkeypatch.setattr("assistant.answer.assistant.extract", broken)
     response = client.post("/ask", params={"stream": "true"}, json={"question": PAY_QUESTION})
     events = sse(response.text)
     assert events[0][0] == "sources"

@@ -14,9 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from assistant.answering import Answer, Citation
-from assistant.retrieval import Hit
-from assistant.ui import (
+from assistant.records import Answer, Citation, Hit
+from assistant.ui.page import (
     _Handlers,
     _Turn,
     answer_markdown,
@@ -177,8 +176,8 @@ def hash_index(tmp_path, small_corpus):
 
 
 def _retriever(settings):
-    from assistant.index import IndexStore
-    from assistant.retrieval import Retriever
+    from assistant.index.build import IndexStore
+    from assistant.search.retriever import Retriever
 
     return Retriever(IndexStore.open(settings.index_dir), HashEmbedder())
 
@@ -226,8 +225,8 @@ def test_errors_are_messages_not_tracebacks(hash_index):
 
 
 def test_reindex_reports_each_file(hash_index, tmp_path, monkeypatch):
-    import assistant.ui as ui
-    from assistant.index import build_index
+    import assistant.ui.page as ui
+    from assistant.index.build import build_index
 
     fake = FakeAssistant(_retriever(hash_index))
     handlers = _Handlers(fake, hash_index)
@@ -237,7 +236,7 @@ def test_reindex_reports_each_file(hash_index, tmp_path, monkeypatch):
         kwargs["embedder"] = HashEmbedder()
         return real_build(*args, **kwargs)
 
-    monkeypatch.setattr("assistant.index.build_index", build_with_hash)
+    monkeypatch.setattr("assistant.index.build.build_index", build_with_hash)
     monkeypatch.setattr(type(fake.retriever), "open", classmethod(
         lambda cls, index_dir, settings=None, embedder=None: _retriever(hash_index)))
     good = tmp_path / "zebra.md"
@@ -382,7 +381,7 @@ def test_browser_asks_and_shows_the_source_card(app_url):
 @needs_chromium
 def test_browser_renders_markup_as_text_and_uploads_posts(hash_index, tmp_path):
     pytest.importorskip("playwright")
-    from assistant.ui import build_app
+    from assistant.ui.page import build_app
 
     assistant = FakeAssistant(_retriever(hash_index), min_score=0.0)
     with serve(build_app(assistant, hash_index), hash_index) as url, browser_page() as page:

@@ -10,15 +10,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from assistant.answering import (
-    Answer,
-    AnswerEvent,
-    Assistant,
-    Citation,
-    NoticeEvent,
-    SourcesEvent,
-    TextDelta,
-)
+from assistant.answer.assistant import Assistant
+from assistant.records import Answer, AnswerEvent, Citation, NoticeEvent, SourcesEvent, TextDelta
 
 __all__ = ["CHROMIUM", "CHROMIUM_ARGS", "FakeAssistant", "browser_page", "free_port", "serve"]
 
@@ -79,7 +72,7 @@ class FakeAssistant:
 @contextlib.contextmanager
 def serve(demo, settings=None, concurrency: int = 4) -> Iterator[str]:
     """Launch ``demo`` on a free 127.0.0.1 port in this process; yield its URL."""
-    from assistant.ui import launch_options
+    from assistant.ui.page import launch_options
 
     options = launch_options(settings)
     demo.queue(default_concurrency_limit=concurrency)

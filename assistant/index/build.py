@@ -42,12 +42,13 @@ from pathlib import Path
 
 import numpy as np
 
-from .chunking import Chunk, ChunkerConfig, chunk_post, faiss_id
-from .corpus import SkippedFile, parse_file
-from .dense_index import DenseIndex, DenseSpec, choose_spec
-from .embedding import Embedder
-from .lexical import LexicalIndex, LexicalRow
-from .settings import Settings
+from assistant.embed.embedder import Embedder
+from assistant.index.dense import DenseIndex, DenseSpec, choose_spec
+from assistant.index.lexical import LexicalIndex, LexicalRow
+from assistant.ingest.chunking import ChunkerConfig, chunk_post
+from assistant.ingest.corpus import SkippedFile, parse_file
+from assistant.records import Chunk, faiss_id
+from assistant.settings import Settings
 
 __all__ = [
     "FORMAT_VERSION",

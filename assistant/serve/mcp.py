@@ -8,8 +8,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from .retrieval import MAX_K
-from .settings import Settings
+from assistant.search.retriever import MAX_K
+from assistant.settings import Settings
 
 __all__ = ["ArchiveFilters", "create_mcp_server", "run_stdio"]
 
@@ -77,7 +77,7 @@ def create_mcp_server(assistant):
 
 def run_stdio(settings: Settings | None = None, backend: str | None = None) -> None:
     """Build the index if missing or stale, load it, and serve MCP over stdin/stdout."""
-    from .server import open_assistant
+    from assistant.serve.http import open_assistant
 
     settings = settings or Settings.from_env()
     assistant = open_assistant(settings, backend)

@@ -20,9 +20,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .chunking import split_sentences
-from .prompting import content_words
-from .retrieval import Hit
+from assistant.records import Hit
+from assistant.text import content_words, split_sentences
 
 __all__ = [
     "COSINE_THRESHOLD",

@@ -8,17 +8,15 @@ text. Everything here is pure and cheap: nothing happens at import time.
 from __future__ import annotations
 
 import codecs
-import hashlib
 import re
-from dataclasses import dataclass
 from datetime import date
 from html.parser import HTMLParser
 from pathlib import Path
 
+from assistant.records import Comment, Post
+
 __all__ = [
     "SUPPORTED_SUFFIXES",
-    "Comment",
-    "Post",
     "SkippedFile",
     "parse_file",
     "parse_text",
@@ -30,35 +28,6 @@ SUPPORTED_SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm", ".text", "")
 
 class SkippedFile(Exception):
     """A file that cannot be indexed; ``str(exc)`` is a one-line reason for the report."""
-
-
-@dataclass(frozen=True)
-class Comment:
-    """One reader comment. ``number`` is its position in the thread: "3", or "3.2" for a reply."""
-
-    number: str
-    text: str
-    author: str | None = None
-    date: date | None = None
-
-
-@dataclass(frozen=True)
-class Post:
-    """One blog post with its comments. ``source`` is the corpus-relative path (POSIX)."""
-
-    source: str
-    title: str
-    body: str
-    date: date | None = None
-    author: str | None = None
-    url: str | None = None
-    comments: tuple[Comment, ...] = ()
-
-    @property
-    def post_id(self) -> str:
-        """Stable id from source, title and date (not the text, so an edit keeps the id)."""
-        key = f"{self.source}\x00{self.title}\x00{self.date}"
-        return hashlib.sha256(key.encode()).hexdigest()[:16]
 
 
 # --------------------------------------------------------------------------- file level

@@ -1,7 +1,7 @@
 """Sentence embeddings, loaded lazily and fully offline, from one of two backends.
 
-``torch``: the sentence-transformers model (``assistant.torch_encode``), fp16 on CUDA.
-``onnx-int8``: the same weights exported to int8 ONNX (``assistant.onnx_export``), CPU only;
+``torch``: the sentence-transformers model (``assistant.embed.torch_encoder``), fp16 on CUDA.
+``onnx-int8``: the same weights exported to int8 ONNX (``assistant.embed.onnx_export``), CPU only;
 on a 2-core AVX2 machine 1.3-1.7x the passages/s of torch and 4 ms per query instead of
 11-20 ms (far more under load), mean cosine 0.99 to the torch vectors, same dev recall@5.
 ``auto`` picks torch when CUDA is present and onnx-int8 otherwise. The two give different
@@ -137,7 +137,7 @@ class Embedder:
     @property
     def onnx_dir(self) -> Path:
         """Where the int8 export of this model lives (or will be built)."""
-        from .onnx_export import int8_model_dir
+        from assistant.embed.onnx_export import int8_model_dir
 
         return int8_model_dir(self.cache_dir, self.model_name)
 
@@ -155,7 +155,7 @@ class Embedder:
     def _load_torch(self, device: str):
         from transformers.utils import logging as hf_logging
 
-        from .torch_encode import TorchEncoder
+        from assistant.embed.torch_encoder import TorchEncoder
 
         hf_logging.disable_progress_bar()
         path = resolve_model_path(self.model_name)
@@ -167,8 +167,8 @@ class Embedder:
                 f"offline: {exc}") from exc
 
     def _load_onnx(self):
-        from .onnx_embedder import OnnxEncoder
-        from .onnx_export import build_int8_model, is_valid_export
+        from assistant.embed.onnx_encoder import OnnxEncoder
+        from assistant.embed.onnx_export import build_int8_model, is_valid_export
 
         target = self.onnx_dir
         source = Path(resolve_model_path(self.model_name))
@@ -179,7 +179,7 @@ class Embedder:
                     f"the packaged {DEFAULT_MODEL} (set ASSISTANT_EMBEDDING_MODEL to a "
                     "sentence-transformers folder)")
             print(f"building the int8 ONNX embedding model into {target} (first run, "
-                  "~20 s; `python -m assistant.onnx_export` does it ahead)",
+                  "~20 s; `python -m assistant.embed.onnx_export` does it ahead)",
                   file=sys.stderr, flush=True)
             build_int8_model(self.model_name, target, quiet=True)
         return OnnxEncoder(target, threads=self.threads)

@@ -12,8 +12,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from .retrieval import MAX_K
-from .settings import Settings
+from assistant.search.retriever import MAX_K
+from assistant.settings import Settings
 
 __all__ = [
     "AskRequest",
@@ -25,7 +25,7 @@ __all__ = [
     "sse_event",
 ]
 
-log = logging.getLogger("assistant.server")
+log = logging.getLogger("assistant.serve.http")
 
 INTERNAL_ERROR = "internal error"
 
@@ -76,11 +76,11 @@ def open_assistant(settings: Settings, backend: str | None = None, *, build: boo
     to ``settings.backend`` (``ASSISTANT_BACKEND``). One warm-up search loads the embedding
     model, FAISS and BM25 before concurrent requests arrive.
     """
-    from .answering import Assistant
-    from .retrieval import Retriever
+    from assistant.answer.assistant import Assistant
+    from assistant.search.retriever import Retriever
 
     if build:
-        from .index import ensure_index
+        from assistant.index.build import ensure_index
 
         ensure_index(settings, quiet=quiet)
     retriever = Retriever.open(settings.index_dir, settings=settings)
@@ -118,7 +118,7 @@ def sse_event(event: str, data: Any) -> bytes:
 
 def event_payload(event) -> tuple[str, dict[str, Any]]:
     """``(event name, JSON data)`` for an ``Assistant.stream`` event."""
-    from .answering import AnswerEvent, NoticeEvent, SourcesEvent, TextDelta
+    from assistant.records import AnswerEvent, NoticeEvent, SourcesEvent, TextDelta
 
     if isinstance(event, SourcesEvent):
         return "sources", {"query": event.query,
@@ -178,7 +178,7 @@ def create_app(assistant, settings: Settings | None = None, *,
     from fastapi.exceptions import RequestValidationError
     from fastapi.responses import JSONResponse, StreamingResponse
 
-    from .openai_api import create_router, openai_error
+    from assistant.serve.openai_api import create_router, openai_error
 
     settings = settings or assistant.settings
     allowed = allowed_backends(assistant, backends)
@@ -296,7 +296,7 @@ class _CatchAll:
                 raise
             from fastapi.responses import JSONResponse
 
-            from .openai_api import openai_error
+            from assistant.serve.openai_api import openai_error
 
             if scope.get("path", "").startswith("/v1/"):
                 response = openai_error(500, INTERNAL_ERROR, kind="server_error")

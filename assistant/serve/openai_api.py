@@ -17,7 +17,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from .retrieval import MAX_K
+from assistant.search.retriever import MAX_K
 
 __all__ = [
     "MODEL_ID",
@@ -29,7 +29,7 @@ __all__ = [
     "split_messages",
 ]
 
-log = logging.getLogger("assistant.openai_api")
+log = logging.getLogger("assistant.serve.openai_api")
 
 MODEL_ID = "blog-archive"
 REFERENCES_HEADING = "References:"
@@ -188,7 +188,7 @@ def _data(payload: dict[str, Any] | str) -> bytes:
 def _chunks(first, events: Iterator, base: dict[str, Any]) -> Iterator[bytes]:
     """OpenAI stream chunks: the role, text deltas (notices inline, in italics), then the
     references with the structured citations, then ``finish_reason: stop`` and ``[DONE]``."""
-    from .answering import AnswerEvent, NoticeEvent, TextDelta
+    from assistant.records import AnswerEvent, NoticeEvent, TextDelta
 
     def chunk(delta: dict[str, Any], finish: str | None = None) -> bytes:
         return _data(dict(base, choices=[{"index": 0, "delta": delta, "logprobs": None,

@@ -10,11 +10,11 @@ from pathlib import Path
 
 import numpy as np
 
-from .attribution import is_authorship_question, promote_sign_offs
-from .chunking import Chunk
-from .embedding import Embedder
-from .index import IndexMismatchError, IndexStore
-from .settings import Settings
+from assistant.embed.embedder import Embedder
+from assistant.index.build import IndexMismatchError, IndexStore
+from assistant.records import Hit
+from assistant.search.authorship import is_authorship_question, promote_sign_offs
+from assistant.settings import Settings
 
 __all__ = ["MODES", "Filters", "Hit", "Retriever", "parse_date"]
 
@@ -74,37 +74,6 @@ class Filters:
             clauses.append("author = ? COLLATE NOCASE")
             params.append(self.author)
         return " AND ".join(clauses) or "1", params
-
-
-@dataclass(frozen=True)
-class Hit:
-    """One retrieved passage and where it comes from."""
-
-    text: str
-    score: float
-    source: str
-    title: str
-    date: date | None
-    kind: str
-    author: str | None
-    chunk_id: str
-    comment_number: str | None = None
-    post_id: str = ""
-    url: str | None = None
-    dense_score: float = 0.0  # cosine similarity to the query, for every mode
-
-    @classmethod
-    def from_chunk(cls, chunk: Chunk, score: float, dense_score: float) -> Hit:
-        return cls(text=chunk.text, score=float(score), source=chunk.source, title=chunk.title,
-                   date=chunk.date, kind=chunk.kind, author=chunk.author,
-                   chunk_id=chunk.chunk_id, comment_number=chunk.comment_number,
-                   post_id=chunk.post_id, url=chunk.url, dense_score=float(dense_score))
-
-    def as_dict(self) -> dict[str, object]:
-        """The public JSON shape (``search --json``, the HTTP API)."""
-        return {"text": self.text, "score": round(self.score, 6), "source": self.source,
-                "title": self.title, "date": self.date.isoformat() if self.date else None,
-                "kind": self.kind, "author": self.author, "chunk_id": self.chunk_id}
 
 
 _WORD = re.compile(r"\w+")

@@ -11,22 +11,36 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
 
-from .citations import CitationVerifier, Verification, looks_like_refusal, strip_markers
-from .extractive import extract, render
-from .prompting import (
+from assistant.answer.citations import (
+    CitationVerifier,
+    Verification,
+    looks_like_refusal,
+    strip_markers,
+)
+from assistant.answer.extractive import extract, render
+from assistant.answer.prompts import (
     DEFAULT_MAX_PASSAGES,
     REFUSAL_TEXT,
     build_prompt,
-    content_words,
     is_followup,
     normalize_history,
     rewrite_followup,
     rewrite_messages,
 )
-from .retrieval import Hit, Retriever
-from .settings import Settings
+from assistant.records import (
+    Answer,
+    AnswerEvent,
+    Citation,
+    Event,
+    Hit,
+    NoticeEvent,
+    SourcesEvent,
+    TextDelta,
+)
+from assistant.search.retriever import Retriever
+from assistant.settings import Settings
+from assistant.text import content_words
 
 __all__ = [
     "DENSE_OK",
@@ -34,82 +48,8 @@ __all__ = [
     "MIN_DENSE",
     "MIN_SENTENCE_SCORE",
     "REFUSAL_MESSAGE",
-    "Answer",
-    "AnswerEvent",
     "Assistant",
-    "Citation",
-    "NoticeEvent",
-    "SourcesEvent",
-    "TextDelta",
 ]
-
-
-@dataclass(frozen=True)
-class Citation:
-    """Passage ``n`` (1-based, as numbered in the prompt) cited by the answer."""
-
-    n: int
-    hit: Hit
-    quote: str  # the span of the passage that best supports the citing sentence
-    supported: bool
-    sentence: str = ""  # the answer sentence that cites the passage (markers removed)
-
-    def as_dict(self) -> dict[str, object]:
-        hit = self.hit
-        return {"n": self.n, "source": hit.source, "title": hit.title,
-                "date": hit.date.isoformat() if hit.date else None, "kind": hit.kind,
-                "author": hit.author, "quote": self.quote, "supported": self.supported}
-
-
-@dataclass(frozen=True)
-class Answer:
-    question: str
-    text: str
-    refused: bool
-    citations: tuple[Citation, ...] = ()
-    passages: tuple[Hit, ...] = ()  # what the answer was built from, numbered 1..n
-    query: str = ""  # the standalone query used for retrieval
-    backend: str = "extractive"
-    notice: str | None = None  # e.g. why a configured model was not used
-    unsupported: tuple[str, ...] = ()  # sentences whose citation did not check out
-    first_token_s: float | None = None  # seconds from the call to the first text
-    total_s: float | None = None
-    retrieval_s: float | None = None  # seconds from the call to the SourcesEvent
-    draft: str = ""  # the model's unchecked text (what the TextDeltas carried)
-    repaired: tuple[str, ...] = ()  # sentences whose citation was moved to the passage
-    # that supports them (the model cited the wrong number or none)
-
-    def as_dict(self) -> dict[str, object]:
-        """The public JSON shape (``ask --json``, the HTTP API)."""
-        return {"answer": self.text, "refused": self.refused,
-                "citations": [c.as_dict() for c in self.citations]}
-
-
-@dataclass(frozen=True)
-class SourcesEvent:
-    """First event of a stream: the passages, before any text is written."""
-
-    passages: tuple[Hit, ...]
-    query: str
-
-
-@dataclass(frozen=True)
-class TextDelta:
-    text: str
-
-
-@dataclass(frozen=True)
-class NoticeEvent:
-    """Something the user should see, e.g. a fallback to the extractive backend."""
-
-    message: str
-
-
-@dataclass(frozen=True)
-class AnswerEvent:
-    """Last event of a stream."""
-
-    answer: Answer
 
 
 # Refusal thresholds, chosen on shared/eval/dev.jsonl (answerable questions: best cosine
@@ -123,8 +63,6 @@ MIN_COVERAGE = 0.75  # in between: a passage must hold this share of the query's
 # dev unanswerable <= 0.38.
 MIN_SENTENCE_SCORE = 0.6
 REFUSAL_MESSAGE = f"{REFUSAL_TEXT} Nothing in the posts or comments answers this question."
-
-Event = SourcesEvent | TextDelta | NoticeEvent | AnswerEvent
 
 
 def evidence(query: str, hits: Sequence[Hit]) -> tuple[float, float]:
@@ -171,7 +109,7 @@ class Assistant:
 
     def resolve_backend(self, backend=None):
         """``(chat backend or None for extractive, notice)``; a bad spec raises ValueError."""
-        from .llm import BackendError, get_backend, parse_spec
+        from assistant.llm import BackendError, get_backend, parse_spec
 
         backend = self.backend if backend is None else backend
         if not isinstance(backend, str):
@@ -257,7 +195,7 @@ class Assistant:
         parts: list[str] = []
         first: float | None = None
         failure: str | None = None
-        from .llm import BackendError, StreamInterrupted
+        from assistant.llm import BackendError, StreamInterrupted
 
         deltas = chat.stream(prompt.messages, max_tokens=prompt.max_tokens, temperature=0.1)
         try:
@@ -316,7 +254,7 @@ class Assistant:
 
     def _standalone(self, question: str, turns: list[dict], chat) -> tuple[str, bool]:
         """A standalone query: rewritten by a loaded model, else by the heuristic."""
-        from .llm import BackendError
+        from assistant.llm import BackendError
 
         if chat is not None and getattr(chat, "loaded", True):
             try:

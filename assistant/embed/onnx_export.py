@@ -1,7 +1,7 @@
 """Build the int8 ONNX copy of the embedding model into the project cache, reproducibly.
 
-    python -m assistant.onnx_export                      # the packaged all-MiniLM-L6-v2
-    python -m assistant.onnx_export --model PATH         # any sentence-transformers folder
+    python -m assistant.embed.onnx_export                      # the packaged all-MiniLM-L6-v2
+    python -m assistant.embed.onnx_export --model PATH         # any sentence-transformers folder
 
 The transformer is exported with ``torch.onnx.export`` (TorchScript exporter, dynamic batch
 and sequence axes), then quantised with ``onnxruntime.quantization.quantize_dynamic``
@@ -55,7 +55,7 @@ def _sha256(path: Path) -> str:
 
 def int8_model_dir(cache_dir: Path | str, model: str) -> Path:
     """``<cache_dir>/models/<name>-onnx-int8``; a model given as a path gets a hash suffix."""
-    from .embedding import DEFAULT_MODEL, resolve_model_path
+    from assistant.embed.embedder import DEFAULT_MODEL, resolve_model_path
 
     if model.lower() in {DEFAULT_MODEL.lower(), f"sentence-transformers/{DEFAULT_MODEL}".lower()}:
         name = DEFAULT_MODEL
@@ -161,7 +161,7 @@ def _dimension(st) -> int:
 def build_int8_model(model: str, out_dir: Path | str, *, force: bool = False,
                      quiet: bool = False) -> Path:
     """Export ``model`` to int8 ONNX in ``out_dir`` (skipped when already valid). Returns it."""
-    from .embedding import resolve_model_path
+    from assistant.embed.embedder import resolve_model_path
 
     out_dir = Path(out_dir)
     source = Path(resolve_model_path(model))
@@ -248,11 +248,11 @@ def build_int8_model(model: str, out_dir: Path | str, *, force: bool = False,
 
 def main(argv: list[str] | None = None) -> int:
     """CLI: build (or check) the int8 ONNX embedding model; print its folder."""
-    from .embedding import DEFAULT_MODEL, resolve_model_path
-    from .settings import Settings
+    from assistant.embed.embedder import DEFAULT_MODEL, resolve_model_path
+    from assistant.settings import Settings
 
     parser = argparse.ArgumentParser(
-        prog="python -m assistant.onnx_export",
+        prog="python -m assistant.embed.onnx_export",
         description="Export the embedding model to int8 ONNX in <cache_dir>/models/.")
     parser.add_argument("--model", default=None,
                         help=f"model name or folder (default: settings, i.e. {DEFAULT_MODEL})")

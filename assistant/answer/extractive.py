@@ -6,15 +6,14 @@ content words they contain; the best one to three are returned, each with its ``
 
 from __future__ import annotations
 
-import functools
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from .attribution import is_authorship_question
-from .citations import CitationVerifier, looks_like_instruction, passage_sentences
-from .prompting import content_words
-from .retrieval import Hit
+from assistant.answer.citations import CitationVerifier, looks_like_instruction, passage_sentences
+from assistant.records import Hit
+from assistant.search.authorship import is_authorship_question
+from assistant.text import content_words, stems
 
 __all__ = [
     "LEXICAL_WEIGHT",
@@ -52,37 +51,6 @@ def _sign_off(question: str, passages: Sequence[Hit]) -> tuple[int, str] | None:
         if author and author.lower() != "anonymous" and author in hit.text:
             return n, author
     return None
-
-
-@functools.lru_cache(maxsize=1)
-def _stemmer():
-    import Stemmer
-
-    return Stemmer.Stemmer("english")
-
-
-# Irregular past forms Snowball leaves alone, mapped to the stem of their base verb, so
-# "who leads …" meets "led by …". Forms that are also common nouns or adjectives stay out.
-_IRREGULAR = {
-    "began": "begin", "begun": "begin", "bought": "buy", "brought": "bring",
-    "built": "build", "came": "come", "chose": "choos", "chosen": "choos", "did": "do",
-    "done": "do", "drew": "draw", "drawn": "draw", "fell": "fall", "fallen": "fall",
-    "forgot": "forget", "forgotten": "forget", "gave": "give", "given": "give",
-    "gone": "go", "went": "go", "grew": "grow", "grown": "grow", "heard": "hear",
-    "held": "hold", "kept": "keep", "knew": "know", "known": "know", "led": "lead",
-    "lost": "lose", "made": "make", "meant": "mean", "met": "meet", "paid": "pay",
-    "ran": "run", "rose": "rise", "risen": "rise", "said": "say", "sent": "send",
-    "sold": "sell", "sought": "seek", "spent": "spend", "spoke": "speak",
-    "spoken": "speak", "stood": "stand", "taught": "teach", "told": "tell",
-    "took": "take", "taken": "take", "thought": "think", "understood": "understand",
-    "won": "win", "wrote": "write", "written": "write",
-}
-
-
-def stems(text: str) -> set[str]:
-    """Snowball stems of the content words, so "systems" meets "system" and "led" "leads"."""
-    words = [_IRREGULAR.get(word, word) for word in content_words(text)]
-    return set(_stemmer().stemWords(words))
 
 
 def _coverage(question_stems: set[str], sentence: str) -> float:

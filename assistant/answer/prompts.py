@@ -10,8 +10,8 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from .chunking import count_tokens
-from .retrieval import Hit
+from assistant.records import Hit
+from assistant.text import content_words, count_tokens
 
 __all__ = [
     "ANSWER_TOKENS",
@@ -20,7 +20,6 @@ __all__ = [
     "SYSTEM_PROMPT",
     "Prompt",
     "build_prompt",
-    "content_words",
     "format_passage",
     "is_followup",
     "normalize_history",
@@ -59,35 +58,11 @@ _REWRITE_SYSTEM = (
     "without the conversation. Reply with the question only."
 )
 
-_STOPWORDS = """
-a about above after again against all also am an and any are aren as at be because been
-before being below between both but by can could did didn do does doesn doing don down
-during each either else ever few for from further had has have having he her here hers
-herself him himself his how i if in into is isn it its itself just let like many may me
-might more most much must my myself no nor not now of off on once only or other our ours
-ourselves out over own per really said same say says she should so some such than that the
-their theirs them themselves then there these they this those through to too under until up
-upon us very via was wasn we were weren what when where which while who whom whose why will
-with within without would yet you your yours yourself yourselves
-tell told know think according one ones thing things get got make made stand stands
-"""
-STOPWORDS = frozenset(_STOPWORDS.split())
 
-_WORD = re.compile(r"[a-z0-9£$%][a-z0-9£$%'’\-]*")
 _PRONOUNS = frozenset(["that", "it", "its", "they", "them", "their", "those", "this", "these",
                        "he", "she", "him", "his", "her", "there", "such", "same"])
 _FOLLOWUP_START = re.compile(r"^\s*(and|but|also|so|or|then|what about|how about|why|"
                              r"what else|anything else|more)\b", re.I)
-
-
-def content_words(text: str) -> list[str]:
-    """Lower-case words that carry meaning (stopwords dropped, possessive 's removed)."""
-    words = []
-    for raw in _WORD.findall(text.lower()):
-        word = re.sub(r"['’]s?$", "", raw.replace("’", "'")).strip("-'")
-        if (len(word) > 1 and word not in STOPWORDS) or word.isdigit():
-            words.append(word)
-    return words
 
 
 def _attr(value: object) -> str:

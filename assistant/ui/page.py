@@ -21,7 +21,7 @@ from typing import Any
 
 import gradio as gr
 
-from .settings import Settings
+from assistant.settings import Settings
 
 __all__ = [
     "ALLOWED_UPLOAD_SUFFIXES",
@@ -336,7 +336,7 @@ def backend_spec(choice: str, model: str = "", url: str = "", gguf: str = "") ->
 
 
 def _controls_from_spec(spec: str) -> tuple[str, str, str, str]:
-    from .llm.base import parse_spec
+    from assistant.llm.base import parse_spec
 
     try:
         parsed = parse_spec(spec)
@@ -351,7 +351,7 @@ def _controls_from_spec(spec: str) -> tuple[str, str, str, str]:
 
 def backend_label(spec: str) -> str:
     """Human name of a backend spec, for the header line."""
-    from .llm.base import parse_spec
+    from assistant.llm.base import parse_spec
 
     try:
         parsed = parse_spec(spec)
@@ -436,7 +436,7 @@ def save_upload(src: str | os.PathLike, original_name: str, corpus_dir: Path,
 def _human_error(exc: BaseException) -> str:
     """A message a person understands; details go to the server log."""
     try:
-        from .llm.base import BackendError
+        from assistant.llm.base import BackendError
     except Exception:  # pragma: no cover - the llm package is part of the project
         BackendError = ()  # type: ignore[assignment]
     if BackendError and isinstance(exc, BackendError):
@@ -860,7 +860,7 @@ class _Handlers:
                     _stats_html(self.assistant), gr.skip())
 
     def _rebuild(self, progress) -> Any:
-        from .index import build_index
+        from assistant.index.build import build_index
 
         retriever = self.assistant.retriever
         embedder = retriever.embedder

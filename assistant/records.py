@@ -1,0 +1,200 @@
+"""Frozen records every stage shares: what ingestion yields, what search returns, what
+answering streams.
+
+``Post``/``Comment`` come out of ``ingest``; ``Chunk`` is what ``index`` stores; ``Hit`` is
+what ``search`` returns; ``Citation``, ``Answer`` and the stream events come out of
+``answer``. Ids are content hashes, so re-indexing the same text is idempotent.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import date
+
+__all__ = [
+    "Answer",
+    "AnswerEvent",
+    "Chunk",
+    "Citation",
+    "Comment",
+    "Event",
+    "Hit",
+    "NoticeEvent",
+    "Post",
+    "SourcesEvent",
+    "TextDelta",
+    "faiss_id",
+]
+
+
+@dataclass(frozen=True)
+class Comment:
+    """One reader comment. ``number`` is its position in the thread: "3", or "3.2" for a reply."""
+
+    number: str
+    text: str
+    author: str | None = None
+    date: date | None = None
+
+
+@dataclass(frozen=True)
+class Post:
+    """One blog post with its comments. ``source`` is the corpus-relative path (POSIX)."""
+
+    source: str
+    title: str
+    body: str
+    date: date | None = None
+    author: str | None = None
+    url: str | None = None
+    comments: tuple[Comment, ...] = ()
+
+    @property
+    def post_id(self) -> str:
+        """Stable id from source, title and date (not the text, so an edit keeps the id)."""
+        key = f"{self.source}\x00{self.title}\x00{self.date}"
+        return hashlib.sha256(key.encode()).hexdigest()[:16]
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """A passage of one post body or one comment, with the context needed to cite it."""
+
+    chunk_id: str
+    post_id: str
+    source: str
+    title: str
+    date: date | None
+    kind: str  # "post" or "comment"
+    author: str | None
+    comment_number: str | None
+    position: int
+    text: str
+    url: str | None = None
+    # The post's opening words, embedded with every later chunk so that a passage far from
+    # the start of a long post still carries what the post is about.
+    context: str = ""
+
+    @property
+    def header(self) -> str:
+        """Short context line embedded with the text so a chunk is findable by who/when/what."""
+        when = f" ({self.date.day} {self.date:%B %Y})" if self.date else ""
+        if self.kind == "comment":
+            who = f" by {self.author}" if self.author else ""
+            return f"{self.title}{when}. Reader comment{who}:"
+        by = f" by {self.author}" if self.author else ""
+        return f"{self.title}{when}. Post{by}:"
+
+    @property
+    def embed_text(self) -> str:
+        if self.context:
+            return f"{self.header} {self.context} …\n{self.text}"
+        return f"{self.header}\n{self.text}"
+
+
+def faiss_id(chunk_id: str) -> int:
+    """A stable positive int64 for FAISS, derived from the hex content hash."""
+    return int(chunk_id[:16], 16) & 0x7FFF_FFFF_FFFF_FFFF
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One retrieved passage and where it comes from."""
+
+    text: str
+    score: float
+    source: str
+    title: str
+    date: date | None
+    kind: str
+    author: str | None
+    chunk_id: str
+    comment_number: str | None = None
+    post_id: str = ""
+    url: str | None = None
+    dense_score: float = 0.0  # cosine similarity to the query, for every mode
+
+    @classmethod
+    def from_chunk(cls, chunk: Chunk, score: float, dense_score: float) -> Hit:
+        return cls(text=chunk.text, score=float(score), source=chunk.source, title=chunk.title,
+                   date=chunk.date, kind=chunk.kind, author=chunk.author,
+                   chunk_id=chunk.chunk_id, comment_number=chunk.comment_number,
+                   post_id=chunk.post_id, url=chunk.url, dense_score=float(dense_score))
+
+    def as_dict(self) -> dict[str, object]:
+        """The public JSON shape (``search --json``, the HTTP API)."""
+        return {"text": self.text, "score": round(self.score, 6), "source": self.source,
+                "title": self.title, "date": self.date.isoformat() if self.date else None,
+                "kind": self.kind, "author": self.author, "chunk_id": self.chunk_id}
+
+
+@dataclass(frozen=True)
+class Citation:
+    """Passage ``n`` (1-based, as numbered in the prompt) cited by the answer."""
+
+    n: int
+    hit: Hit
+    quote: str  # the span of the passage that best supports the citing sentence
+    supported: bool
+    sentence: str = ""  # the answer sentence that cites the passage (markers removed)
+
+    def as_dict(self) -> dict[str, object]:
+        hit = self.hit
+        return {"n": self.n, "source": hit.source, "title": hit.title,
+                "date": hit.date.isoformat() if hit.date else None, "kind": hit.kind,
+                "author": hit.author, "quote": self.quote, "supported": self.supported}
+
+
+@dataclass(frozen=True)
+class Answer:
+    question: str
+    text: str
+    refused: bool
+    citations: tuple[Citation, ...] = ()
+    passages: tuple[Hit, ...] = ()  # what the answer was built from, numbered 1..n
+    query: str = ""  # the standalone query used for retrieval
+    backend: str = "extractive"
+    notice: str | None = None  # e.g. why a configured model was not used
+    unsupported: tuple[str, ...] = ()  # sentences whose citation did not check out
+    first_token_s: float | None = None  # seconds from the call to the first text
+    total_s: float | None = None
+    retrieval_s: float | None = None  # seconds from the call to the SourcesEvent
+    draft: str = ""  # the model's unchecked text (what the TextDeltas carried)
+    repaired: tuple[str, ...] = ()  # sentences whose citation was moved to the passage
+    # that supports them (the model cited the wrong number or none)
+
+    def as_dict(self) -> dict[str, object]:
+        """The public JSON shape (``ask --json``, the HTTP API)."""
+        return {"answer": self.text, "refused": self.refused,
+                "citations": [c.as_dict() for c in self.citations]}
+
+
+@dataclass(frozen=True)
+class SourcesEvent:
+    """First event of a stream: the passages, before any text is written."""
+
+    passages: tuple[Hit, ...]
+    query: str
+
+
+@dataclass(frozen=True)
+class TextDelta:
+    text: str
+
+
+@dataclass(frozen=True)
+class NoticeEvent:
+    """Something the user should see, e.g. a fallback to the extractive backend."""
+
+    message: str
+
+
+@dataclass(frozen=True)
+class AnswerEvent:
+    """Last event of a stream."""
+
+    answer: Answer
+
+
+Event = SourcesEvent | TextDelta | NoticeEvent | AnswerEvent
