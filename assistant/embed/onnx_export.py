@@ -24,6 +24,8 @@ import sys
 import tempfile
 from pathlib import Path
 
+from assistant.hashing import sha256_file
+
 __all__ = [
     "EXPORT_FORMAT",
     "MANIFEST",
@@ -43,14 +45,6 @@ _INPUTS = ("input_ids", "attention_mask", "token_type_ids")
 _WEIGHT_FILES = ("model.safetensors", "pytorch_model.bin")
 _TOKENIZER_FILES = ("tokenizer.json", "tokenizer_config.json", "special_tokens_map.json",
                     "vocab.txt", "sentence_bert_config.json")
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with Path(path).open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def int8_model_dir(cache_dir: Path | str, model: str) -> Path:
@@ -73,7 +67,7 @@ def _source_weights(source: Path) -> list[Path]:
 
 def _fingerprint(path: Path) -> dict[str, object]:
     stat = path.stat()
-    return {"sha256": _sha256(path), "size": stat.st_size, "mtime_ns": stat.st_mtime_ns}
+    return {"sha256": sha256_file(path), "size": stat.st_size, "mtime_ns": stat.st_mtime_ns}
 
 
 def _same_source(recorded: dict, source: Path) -> bool:
@@ -86,7 +80,7 @@ def _same_source(recorded: dict, source: Path) -> bool:
         stat = path.stat()
         if stat.st_size != want["size"]:
             return False
-        if stat.st_mtime_ns != want["mtime_ns"] and _sha256(path) != want["sha256"]:
+        if stat.st_mtime_ns != want["mtime_ns"] and sha256_file(path) != want["sha256"]:
             return False
     return True
 
@@ -104,7 +98,7 @@ def is_valid_export(out_dir: Path | str, source: Path | str | None = None) -> bo
         if source is not None and not _same_source(manifest["source"]["weights"],
                                                    Path(source)):
             return False
-        return _sha256(out_dir / MODEL_FILE) == manifest["output"]["sha256"]
+        return sha256_file(out_dir / MODEL_FILE) == manifest["output"]["sha256"]
     except (OSError, ValueError, KeyError, TypeError):
         return False
 
@@ -227,7 +221,7 @@ def build_int8_model(model: str, out_dir: Path | str, *, force: bool = False,
                        "quantization": "quantize_dynamic QInt8 per_channel"},
             "versions": {"torch": torch.__version__, "onnx": onnx.__version__,
                          "onnxruntime": onnxruntime.__version__},
-            "output": {"file": MODEL_FILE, "sha256": _sha256(work / MODEL_FILE)},
+            "output": {"file": MODEL_FILE, "sha256": sha256_file(work / MODEL_FILE)},
         }
         (work / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n")
         if out_dir.exists():

@@ -43,6 +43,7 @@ from pathlib import Path
 import numpy as np
 
 from assistant.embed.embedder import Embedder
+from assistant.hashing import sha256_file
 from assistant.index.dense import DenseIndex, DenseSpec, choose_spec
 from assistant.index.lexical import LexicalIndex, LexicalRow
 from assistant.ingest.chunking import ChunkerConfig, chunk_post
@@ -185,14 +186,6 @@ def _walk_corpus(corpus_dir: Path) -> list[tuple[str, str, os.stat_result]]:
                     found.append(((*prefix, entry.name), entry.path, entry.stat()))
     found.sort(key=lambda item: item[0])
     return [("/".join(parts), path, stat) for parts, path, stat in found]
-
-
-def _sha256(path: str | os.PathLike) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 # ---------------------------------------------------------------- the store
@@ -474,7 +467,7 @@ def _plan(corpus_dir: Path, previous: sqlite3.Connection | None, settings: Setti
         if old and old[2] == stat.st_size and old[3] == stat.st_mtime_ns:
             sha = old[1]
         else:
-            sha = _sha256(path_str)
+            sha = sha256_file(path_str)
         if old and old[1] == sha and not reparse_all:
             row = (source, sha, stat.st_size, stat.st_mtime_ns, *old[4:])
             plan.file_rows.append(row)

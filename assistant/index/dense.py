@@ -361,19 +361,12 @@ class DenseIndex:
         return faiss.SearchParameters(sel=sel) if sel is not None else None
 
     def _raw_search(self, qvec: np.ndarray, n: int, sel=None, widen: float = 1.0):
-        import faiss
 
         params = self._params(sel, widen)
         if self.spec.kind == "hnsw":
             params.efSearch = max(params.efSearch, n)
-        # One query is memory-bound: a second OpenMP thread only adds contention (measured
-        # 19 ms with one thread, 53 ms with two, flat at 100k chunks on 2 cores).
-        threads = faiss.omp_get_max_threads()
-        faiss.omp_set_num_threads(1)
-        try:
-            scores, ids = self.index.search(qvec[None, :].astype(np.float32), n, params=params)
-        finally:
-            faiss.omp_set_num_threads(threads)
+        # FAISS's thread count is process-wide: set once at start-up (assistant.runtime).
+        scores, ids = self.index.search(qvec[None, :].astype(np.float32), n, params=params)
         keep = ids[0] >= 0
         return ids[0][keep], scores[0][keep]
 

@@ -14,6 +14,7 @@ import sys
 import tempfile
 from pathlib import Path
 
+from assistant.hashing import sha256_file
 from assistant.llm.base import BackendError, BackendUnavailable
 from assistant.settings import Settings
 
@@ -25,7 +26,6 @@ __all__ = [
     "default_gguf_path",
     "default_model_parts",
     "main",
-    "sha256_file",
     "smollm2_path",
 ]
 
@@ -71,15 +71,6 @@ def default_model_parts() -> list[Path]:
             f"{listed}); {INSTALL_HINT}, or pick another backend (e.g. 'extractive')."
         )
     return parts
-
-
-def sha256_file(path: Path) -> str:
-    """Hex sha256 of a file."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        while block := fh.read(_CHUNK):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def assemble_default_model(settings: Settings | None = None, *, force: bool = False) -> Path:

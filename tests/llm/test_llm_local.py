@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from assistant.hashing import sha256_file
 from assistant.llm import BackendError, BackendUnavailable, LlamaCppRegistry, get_backend
 from assistant.llm import models as llm_models
 from assistant.llm.models import (
@@ -15,7 +16,6 @@ from assistant.llm.models import (
     DEFAULT_GGUF_SHA256,
     assemble_default_model,
     default_gguf_path,
-    sha256_file,
 )
 from assistant.settings import Settings
 
