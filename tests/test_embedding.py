@@ -113,9 +113,9 @@ def test_export_validity_follows_output_and_source(tmp_path):
         EXPORT_FORMAT,
         MANIFEST,
         _fingerprint,
-        _sha256,
         is_valid_export,
     )
+    from assistant.hashing import sha256_file as _sha256
 
     source, out = tmp_path / "src", tmp_path / "out"
     source.mkdir()
