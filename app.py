@@ -16,17 +16,14 @@ __all__ = ["create_app", "main"]
 
 
 def create_app(settings=None, backend: str | None = None, *, warm: bool = True):
-    """The ``Assistant`` over ``settings.index_dir`` and its page (not yet launched)."""
-    from assistant.answer.assistant import Assistant
-    from assistant.search.retriever import Retriever
+    """The ``Assistant`` over ``settings.index_dir`` (built first when missing or stale) and
+    its page (not yet launched); ``warm`` loads the models now, not on the first question."""
+    from assistant.serve.bootstrap import open_assistant
     from assistant.settings import Settings
     from assistant.ui.page import build_app
 
     settings = settings or Settings.from_env()
-    retriever = Retriever.open(settings.index_dir, settings=settings)
-    if warm:  # load the embedding model, FAISS and BM25 now, not on the first question
-        retriever.search("probation", k=1)
-    assistant = Assistant(retriever, backend=backend or settings.backend, settings=settings)
+    assistant = open_assistant(settings, backend, warm=warm)
     return assistant, build_app(assistant, settings)
 
 
@@ -41,13 +38,11 @@ def main(argv: Sequence[str] | None = None) -> int:
                         help="also open a public Gradio share link (off by default)")
     args = parser.parse_args(argv)
 
-    from assistant.index.build import ensure_index
     from assistant.settings import Settings
     from assistant.ui.page import launch_options
 
     settings = Settings.from_env()
     try:
-        ensure_index(settings)
         _, demo = create_app(settings, args.backend)
         options = launch_options(settings)
     except (OSError, ValueError, RuntimeError) as exc:

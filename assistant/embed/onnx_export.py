@@ -14,50 +14,32 @@ settings, library versions and the sha256 of the produced ``model.onnx``.
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import logging
 import os
-import re
 import shutil
 import sys
 import tempfile
 from pathlib import Path
 
+from assistant.embed.model_files import (
+    DEFAULT_MODEL,
+    MANIFEST,
+    MODEL_FILE,
+    go_offline,
+    int8_model_dir,
+    resolve_model_path,
+)
 from assistant.hashing import sha256_file
 
-__all__ = [
-    "EXPORT_FORMAT",
-    "MANIFEST",
-    "MODEL_FILE",
-    "OPSET",
-    "build_int8_model",
-    "int8_model_dir",
-    "is_valid_export",
-    "main",
-]
+__all__ = ["EXPORT_FORMAT", "OPSET", "build_int8_model", "is_valid_export", "main"]
 
 EXPORT_FORMAT = 1
 OPSET = 17
-MODEL_FILE = "model.onnx"
-MANIFEST = "export.json"
 _INPUTS = ("input_ids", "attention_mask", "token_type_ids")
 _WEIGHT_FILES = ("model.safetensors", "pytorch_model.bin")
 _TOKENIZER_FILES = ("tokenizer.json", "tokenizer_config.json", "special_tokens_map.json",
                     "vocab.txt", "sentence_bert_config.json")
-
-
-def int8_model_dir(cache_dir: Path | str, model: str) -> Path:
-    """``<cache_dir>/models/<name>-onnx-int8``; a model given as a path gets a hash suffix."""
-    from assistant.embed.embedder import DEFAULT_MODEL, resolve_model_path
-
-    if model.lower() in {DEFAULT_MODEL.lower(), f"sentence-transformers/{DEFAULT_MODEL}".lower()}:
-        name = DEFAULT_MODEL
-    else:
-        source = str(Path(resolve_model_path(model)).resolve())
-        stem = re.sub(r"[^A-Za-z0-9_.-]+", "_", Path(source).name) or "model"
-        name = f"{stem}-{hashlib.sha256(source.encode()).hexdigest()[:8]}"
-    return Path(cache_dir) / "models" / f"{name}-onnx-int8"
 
 
 def _source_weights(source: Path) -> list[Path]:
@@ -152,86 +134,104 @@ def _dimension(st) -> int:
     return int(get_dim() or 0)
 
 
+def _load_source(model: str, source: Path):
+    """The SentenceTransformer at ``source`` (on the CPU) and its pooling mode."""
+    from sentence_transformers import SentenceTransformer
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.disable_progress_bar()
+    st = SentenceTransformer(str(source), device="cpu")
+    mode = _pooling_mode(st)
+    if mode not in ("mean", "cls"):
+        raise ValueError(f"{model!r} uses {mode!r} pooling; the ONNX path supports mean or cls")
+    return st, mode
+
+
+def _export_int8(st, work: Path) -> None:
+    """``work/model.onnx``: the transformer exported to fp32 ONNX, then quantised to int8."""
+    import warnings
+
+    import torch
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    encoder = _encoder(st[0].auto_model)
+    dummy = torch.ones((2, 16), dtype=torch.long)
+    axes = {name: {0: "batch", 1: "sequence"} for name in (*_INPUTS, "last_hidden_state")}
+    fp32 = work / "model.fp32.onnx"
+    with warnings.catch_warnings(), torch.no_grad():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(encoder, (dummy, dummy, torch.zeros_like(dummy)), str(fp32),
+                          input_names=list(_INPUTS), output_names=["last_hidden_state"],
+                          dynamic_axes=axes, opset_version=OPSET, dynamo=False)
+    root_logger = logging.getLogger()
+    level = root_logger.level
+    root_logger.setLevel(logging.ERROR)  # quantize_dynamic's "consider pre-processing" hint
+    try:
+        quantize_dynamic(str(fp32), str(work / MODEL_FILE), weight_type=QuantType.QInt8,
+                         per_channel=True)
+    finally:
+        root_logger.setLevel(level)
+    fp32.unlink()
+
+
+def _manifest(st, model: str, source: Path, mode: str, work: Path) -> dict[str, object]:
+    """What ``export.json`` records: source weights, settings, versions, output sha256."""
+    import onnx
+    import onnxruntime
+    import torch
+
+    return {
+        "format": EXPORT_FORMAT,
+        "source": {
+            "model": model,
+            "path": str(source),
+            "weights": {str(p.relative_to(source)): _fingerprint(p)
+                        for p in _source_weights(source)},
+        },
+        "max_seq_length": int(st.max_seq_length or 256),
+        "pooling": mode,
+        "normalize": True,
+        "dimension": _dimension(st),
+        "export": {"exporter": "torch.onnx.export(dynamo=False)", "opset": OPSET,
+                   "quantization": "quantize_dynamic QInt8 per_channel"},
+        "versions": {"torch": torch.__version__, "onnx": onnx.__version__,
+                     "onnxruntime": onnxruntime.__version__},
+        "output": {"file": MODEL_FILE, "sha256": sha256_file(work / MODEL_FILE)},
+    }
+
+
+def _publish(work: Path, out_dir: Path) -> None:
+    """Move the finished ``work`` folder to ``out_dir`` (replacing an invalid one)."""
+    if out_dir.exists():
+        shutil.rmtree(out_dir, ignore_errors=True)
+    try:
+        os.replace(work, out_dir)
+    except OSError:  # another process finished first
+        if not is_valid_export(out_dir):
+            raise
+        shutil.rmtree(work, ignore_errors=True)
+
+
 def build_int8_model(model: str, out_dir: Path | str, *, force: bool = False,
                      quiet: bool = False) -> Path:
     """Export ``model`` to int8 ONNX in ``out_dir`` (skipped when already valid). Returns it."""
-    from assistant.embed.embedder import resolve_model_path
-
     out_dir = Path(out_dir)
     source = Path(resolve_model_path(model))
     if not force and is_valid_export(out_dir, source):
         return out_dir
     if not source.exists():
         raise FileNotFoundError(f"embedding model not found: {model!r} (no folder {source})")
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
-    import warnings
-
-    import onnx
-    import onnxruntime
-    import torch
-    from onnxruntime.quantization import QuantType, quantize_dynamic
-    from sentence_transformers import SentenceTransformer
-    from transformers.utils import logging as hf_logging
-
-    hf_logging.disable_progress_bar()
-    st = SentenceTransformer(str(source), device="cpu")
-    transformer = st[0]
-    mode = _pooling_mode(st)
-    if mode not in ("mean", "cls"):
-        raise ValueError(f"{model!r} uses {mode!r} pooling; the ONNX path supports mean or cls")
-    encoder = _encoder(transformer.auto_model)
-
+    go_offline()
+    st, mode = _load_source(model, source)
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
     try:
-        dummy = torch.ones((2, 16), dtype=torch.long)
-        axes = {name: {0: "batch", 1: "sequence"} for name in (*_INPUTS, "last_hidden_state")}
-        fp32 = work / "model.fp32.onnx"
-        with warnings.catch_warnings(), torch.no_grad():
-            warnings.simplefilter("ignore")
-            torch.onnx.export(encoder, (dummy, dummy, torch.zeros_like(dummy)), str(fp32),
-                              input_names=list(_INPUTS), output_names=["last_hidden_state"],
-                              dynamic_axes=axes, opset_version=OPSET, dynamo=False)
-        root_logger = logging.getLogger()
-        level = root_logger.level
-        root_logger.setLevel(logging.ERROR)  # quantize_dynamic's "consider pre-processing" hint
-        try:
-            quantize_dynamic(str(fp32), str(work / MODEL_FILE), weight_type=QuantType.QInt8,
-                             per_channel=True)
-        finally:
-            root_logger.setLevel(level)
-        fp32.unlink()
+        _export_int8(st, work)
         _copy_tokenizer(st, source, work)
         work.chmod(0o755)
-        manifest = {
-            "format": EXPORT_FORMAT,
-            "source": {
-                "model": model,
-                "path": str(source),
-                "weights": {str(p.relative_to(source)): _fingerprint(p)
-                            for p in _source_weights(source)},
-            },
-            "max_seq_length": int(st.max_seq_length or 256),
-            "pooling": mode,
-            "normalize": True,
-            "dimension": _dimension(st),
-            "export": {"exporter": "torch.onnx.export(dynamo=False)", "opset": OPSET,
-                       "quantization": "quantize_dynamic QInt8 per_channel"},
-            "versions": {"torch": torch.__version__, "onnx": onnx.__version__,
-                         "onnxruntime": onnxruntime.__version__},
-            "output": {"file": MODEL_FILE, "sha256": sha256_file(work / MODEL_FILE)},
-        }
+        manifest = _manifest(st, model, source, mode, work)
         (work / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n")
-        if out_dir.exists():
-            shutil.rmtree(out_dir, ignore_errors=True)
-        try:
-            os.replace(work, out_dir)
-        except OSError:  # another process finished first
-            if not is_valid_export(out_dir):
-                raise
-            shutil.rmtree(work, ignore_errors=True)
+        _publish(work, out_dir)
     except BaseException:
         shutil.rmtree(work, ignore_errors=True)
         raise
@@ -242,7 +242,6 @@ def build_int8_model(model: str, out_dir: Path | str, *, force: bool = False,
 
 def main(argv: list[str] | None = None) -> int:
     """CLI: build (or check) the int8 ONNX embedding model; print its folder."""
-    from assistant.embed.embedder import DEFAULT_MODEL, resolve_model_path
     from assistant.settings import Settings
 
     parser = argparse.ArgumentParser(

@@ -29,46 +29,118 @@ def length_sorted_batches(texts: Sequence[str], batch_size: int) -> list[list[in
     return [order[i:i + batch_size] for i in range(0, len(order), batch_size)]
 
 
-def _prefetch(model, texts: Sequence[str], batches: list[list[int]], pin: bool,
-              lock: threading.Lock, depth: int = 3) -> Iterator[tuple[list[int], dict]]:
-    """Yield ``(indices, features)`` tokenized ahead by a worker thread."""
+def _on_tensors(features: dict, fn: Callable) -> dict:
+    """``features`` with ``fn`` applied to its tensors (masks, ids), other values as they are."""
     import torch
 
-    out: queue.Queue = queue.Queue(maxsize=depth)
-    stop = threading.Event()
+    return {k: fn(v) if isinstance(v, torch.Tensor) else v for k, v in features.items()}
 
-    def work() -> None:
+
+class _Prefetch:
+    """Iterate for ``(indices, features)``: batches tokenized ahead by a worker thread."""
+
+    def __init__(self, model, texts: Sequence[str], batches: list[list[int]], pin: bool,
+                 lock: threading.Lock, depth: int = 3) -> None:
+        self.model, self.texts, self.batches = model, texts, batches
+        self.pin, self.lock = pin, lock
+        self.out: queue.Queue = queue.Queue(maxsize=depth)
+        self.stop = threading.Event()
+
+    def _work(self) -> None:
         try:
-            for idx in batches:
-                if stop.is_set():
+            for idx in self.batches:
+                if self.stop.is_set():
                     return
-                with lock:
-                    features = model.preprocess([texts[i] for i in idx])
-                if pin:
-                    features = {k: v.pin_memory() if isinstance(v, torch.Tensor) else v
-                                for k, v in features.items()}
-                out.put((idx, features))
-            out.put(_DONE)
+                with self.lock:
+                    features = self.model.preprocess([self.texts[i] for i in idx])
+                if self.pin:
+                    features = _on_tensors(features, lambda v: v.pin_memory())
+                self.out.put((idx, features))
+            self.out.put(_DONE)
         except BaseException as exc:  # handed to the consumer, re-raised there
-            out.put(exc)
+            self.out.put(exc)
 
-    thread = threading.Thread(target=work, name="embed-tokenize", daemon=True)
-    thread.start()
-    try:
-        while True:
-            item = out.get()
-            if item is _DONE:
-                return
-            if isinstance(item, BaseException):
-                raise item
-            yield item
-    finally:
-        stop.set()
-        while thread.is_alive():  # unblock a worker waiting on a full queue
-            try:
-                out.get_nowait()
-            except queue.Empty:
-                thread.join(timeout=0.05)
+    def __iter__(self) -> Iterator[tuple[list[int], dict]]:
+        thread = threading.Thread(target=self._work, name="embed-tokenize", daemon=True)
+        thread.start()
+        try:
+            while (item := self.out.get()) is not _DONE:
+                if isinstance(item, BaseException):
+                    raise item
+                yield item
+        finally:
+            self.stop.set()
+            while thread.is_alive():  # unblock a worker waiting on a full queue
+                try:
+                    self.out.get_nowait()
+                except queue.Empty:
+                    thread.join(timeout=0.05)
+
+
+class _DeviceRun:
+    """The device side of one ``encode_sorted`` call: on CUDA, inputs copied on a side stream
+    and results copied back through pinned buffers, landed a batch late so nothing waits."""
+
+    def __init__(self, model, out: np.ndarray, progress: Callable[[int], None] | None) -> None:
+        import torch
+
+        self.model, self.out, self.progress = model, out, progress
+        self.device = next(model.parameters()).device
+        self.cuda = self.device.type == "cuda"
+        self.copy_stream = torch.cuda.Stream(self.device) if self.cuda else None
+        self.pending: list[tuple[list[int], torch.Tensor, object]] = []
+
+    def stage(self, features: dict) -> tuple[dict, object]:
+        """Start copying ``features`` to the device; returns them and the copy's event."""
+        import torch
+
+        if not self.cuda:
+            return features, None
+        with torch.cuda.stream(self.copy_stream):
+            moved = _on_tensors(features, lambda v: v.to(self.device, non_blocking=True))
+            ready = torch.cuda.Event()
+            ready.record(self.copy_stream)
+        return moved, ready
+
+    def forward(self, features: dict, ready: object):
+        """Unit vectors for staged ``features`` once their copy (``ready``) is done."""
+        import torch
+
+        if ready is not None:
+            current = torch.cuda.current_stream(self.device)
+            current.wait_event(ready)
+            for value in features.values():
+                if isinstance(value, torch.Tensor):
+                    value.record_stream(current)  # the copy stream's memory is in use here
+        vectors = self.model(features)["sentence_embedding"].float()
+        return torch.nn.functional.normalize(vectors, dim=1)
+
+    def collect(self, idx: list[int], vectors) -> None:
+        """Bring ``vectors`` back to ``out[idx]``: at once on the CPU, a batch late on CUDA."""
+        import torch
+
+        if not self.cuda:
+            self._land(idx, vectors.cpu(), None)
+            return
+        host = torch.empty(vectors.shape, dtype=torch.float32, pin_memory=True)
+        host.copy_(vectors, non_blocking=True)
+        done = torch.cuda.Event()
+        done.record()
+        self.pending.append((idx, host, done))
+        if len(self.pending) > 1:
+            self._land(*self.pending.pop(0))
+
+    def finish(self) -> None:
+        for item in self.pending:
+            self._land(*item)
+        self.pending.clear()
+
+    def _land(self, idx: list[int], host, done: object) -> None:
+        if done is not None:
+            done.synchronize()
+        self.out[idx] = host.numpy()
+        if self.progress:
+            self.progress(len(idx))
 
 
 def encode_sorted(model, texts: Sequence[str], batch_size: int = 32,
@@ -80,62 +152,23 @@ def encode_sorted(model, texts: Sequence[str], batch_size: int = 32,
     """
     import torch
 
-    device = next(model.parameters()).device
-    cuda = device.type == "cuda"
-    dim = _dimension(model)
-    out = np.empty((len(texts), dim), dtype=np.float32)
+    out = np.empty((len(texts), _dimension(model)), dtype=np.float32)
     if not texts:
         return out
+    run = _DeviceRun(model, out, progress)
     batches = length_sorted_batches(texts, batch_size)
-    copy_stream = torch.cuda.Stream(device) if cuda else None
-    pending: list[tuple[list[int], torch.Tensor, object]] = []
-
-    def to_device(features: dict) -> tuple[dict, object]:
-        if not cuda:
-            return features, None
-        with torch.cuda.stream(copy_stream):
-            moved = {k: v.to(device, non_blocking=True) if isinstance(v, torch.Tensor) else v
-                     for k, v in features.items()}
-            ready = torch.cuda.Event()
-            ready.record(copy_stream)
-        return moved, ready
-
-    def land(idx: list[int], host: torch.Tensor, done: object) -> None:
-        if done is not None:
-            done.synchronize()
-        out[idx] = host.numpy()
-        if progress:
-            progress(len(idx))
-
     model.eval()
     with torch.inference_mode():
-        stream = _prefetch(model, texts, batches, pin=cuda, lock=lock or threading.Lock())
+        stream = iter(_Prefetch(model, texts, batches, pin=run.cuda,
+                                lock=lock or threading.Lock()))
         nxt = next(stream, None)
-        staged = to_device(nxt[1]) if nxt else None
+        staged = run.stage(nxt[1]) if nxt else None
         while nxt is not None:
             idx, (features, ready) = nxt[0], staged
             nxt = next(stream, None)
-            staged = to_device(nxt[1]) if nxt else None  # overlaps the forward below
-            if ready is not None:
-                current = torch.cuda.current_stream(device)
-                current.wait_event(ready)
-                for value in features.values():
-                    if isinstance(value, torch.Tensor):
-                        value.record_stream(current)
-            vectors = model(features)["sentence_embedding"].float()
-            vectors = torch.nn.functional.normalize(vectors, dim=1)
-            if cuda:
-                host = torch.empty(vectors.shape, dtype=torch.float32, pin_memory=True)
-                host.copy_(vectors, non_blocking=True)
-                done = torch.cuda.Event()
-                done.record()
-                pending.append((idx, host, done))
-                if len(pending) > 1:
-                    land(*pending.pop(0))
-            else:
-                land(idx, vectors.cpu(), None)
-        for item in pending:
-            land(*item)
+            staged = run.stage(nxt[1]) if nxt else None  # overlaps the forward below
+            run.collect(idx, run.forward(features, ready))
+        run.finish()
     return out
 
 

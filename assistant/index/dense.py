@@ -19,21 +19,26 @@ searched by over-fetching unfiltered results and dropping the rest; a smaller on
 FAISS ``IDSelectorBatch`` with a four times wider probe (IVF nprobe, HNSW efSearch), and
 exactly over the allowed vectors (reconstructed) when that comes back short — or, for HNSW,
 whenever the set is small, since a filtered graph walk misses too much.
+
+How an index is built is its ``DenseSpec`` (``dense_spec``: kind, storage, knobs, chosen by
+``choose_spec``); ``calibration`` measures the nprobe an IVF index searches with.
 """
 
 from __future__ import annotations
 
 import math
-import os
-import shutil
-from dataclasses import asdict, dataclass
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 
+from assistant.index.calibration import CALIBRATION_QUERIES, TARGET_RECALL, measure_nprobe
+from assistant.index.dense_spec import DENSE_KINDS, DenseSpec, choose_spec, train_size
+from assistant.index.durability import link_or_copy
+
+# DenseSpec and choose_spec are re-exported: callers build and read indexes through here.
 __all__ = ["DENSE_KINDS", "DenseIndex", "DenseSpec", "choose_spec"]
 
-DENSE_KINDS = ("flat", "ivf", "hnsw")
 EXACT_LIMIT = 20_000        # allowed sets up to this size are searched exactly
 # Approximate indexes: an allowed set of at least OVERFETCH_FRACTION of the index is served
 # by an unfiltered search for OVERFETCH_FACTOR times the results it should hold, probing
@@ -46,88 +51,10 @@ OVERFETCH_FACTOR = 2
 OVERFETCH_WIDEN = 2.0
 TOMBSTONE_LIMIT = 0.2       # HNSW is rebuilt when this fraction of it is deleted
 IVF_GROWTH_LIMIT = 4.0      # IVF is retrained when it grows this much past its training size
-TARGET_RECALL = 0.99        # IVF nprobe: smallest reaching this recall@10 on sample queries
-CALIBRATION_QUERIES = 64
 RECALIBRATE_GROWTH = 0.1    # re-measure nprobe once the index changed size by this fraction
 DELTA_LIMIT = 0.05          # flat/ivf: a version shares its predecessor's file plus a delta
                             # while the changes since that file stay under this fraction
 INDEX_FILE, DELTA_FILE, DELETED_FILE = "dense.faiss", "dense_delta.npz", "dense_deleted.npy"
-
-
-@dataclass(frozen=True)
-class DenseSpec:
-    """How the dense index is built; recorded in the manifest."""
-
-    kind: str = "flat"
-    storage: str = "float32"   # float32 | float16
-    nlist: int = 0             # ivf: clusters
-    nprobe: int = 32           # ivf: clusters searched (measured when auto_nprobe)
-    auto_nprobe: bool = False  # ivf: nprobe chosen by calibrate(), not by the settings
-    calibrated_size: int = 0   # ivf: vectors when nprobe was last measured
-    calibrated_recall: float = 0.0  # ivf: recall@10 against exhaustive search at nprobe
-    hnsw_m: int = 32
-    ef_search: int = 128
-    trained_size: int = 0      # ivf: vectors it was sized for
-
-    def as_dict(self) -> dict[str, object]:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: dict | None) -> DenseSpec:
-        known = {k: v for k, v in (data or {}).items() if k in cls.__dataclass_fields__}
-        return cls(**known)
-
-    @property
-    def description(self) -> str:
-        if self.kind == "flat":
-            return "IndexIDMap2(IndexFlatIP)"
-        if self.kind == "ivf":
-            inner = "IndexIVFScalarQuantizer(fp16)" if self.storage == "float16" \
-                else "IndexIVFFlat"
-            return f"{inner}(nlist={self.nlist})"
-        inner = "IndexHNSWSQ(fp16)" if self.storage == "float16" else "IndexHNSWFlat"
-        return f"IndexIDMap2({inner}(M={self.hnsw_m}))"
-
-
-def choose_spec(settings, n: int) -> DenseSpec:
-    """The spec for an index of ``n`` vectors under ``settings``."""
-    kind = settings.index_type
-    if kind == "auto":
-        kind = "flat" if n < settings.ann_threshold else "ivf"
-    if kind not in DENSE_KINDS:
-        raise ValueError(f"index_type must be auto, {', '.join(DENSE_KINDS)}; got {kind!r}")
-    storage = settings.vector_storage
-    if storage == "auto":
-        storage = "float32" if kind == "flat" else "float16"
-    if storage not in ("float32", "float16"):
-        raise ValueError(f"vector_storage must be auto, float32 or float16; got {storage!r}")
-    nlist = 0
-    if kind == "ivf":
-        # 4·sqrt(n) lists: at 1M synthetic chunks, sqrt(n) lists needed 256 probes for 0.89
-        # recall@10, 4·sqrt(n) reach 0.986 at 256 probes in a third of the time (README).
-        nlist = int(min(16_384, max(16, round(4 * math.sqrt(max(n, 1))))))
-    auto = settings.ivf_nprobe <= 0
-    return DenseSpec(kind=kind, storage=storage, nlist=nlist,
-                     nprobe=32 if auto else settings.ivf_nprobe, auto_nprobe=auto,
-                     hnsw_m=settings.hnsw_m, ef_search=settings.hnsw_ef_search,
-                     trained_size=n if kind == "ivf" else 0)
-
-
-def _train_size(spec: DenseSpec) -> int:
-    return max(40 * spec.nlist, 10_000)
-
-
-def _link_or_copy(source: Path, target: Path) -> None:
-    """Share ``source``'s bytes (versions are never written in place), copying across
-    filesystems or where links are not supported."""
-    try:
-        os.link(source, target)
-    except OSError:
-        shutil.copyfile(source, target)
-
-
-def _unit(x: np.ndarray) -> np.ndarray:
-    return np.ascontiguousarray(x / np.linalg.norm(x, axis=1, keepdims=True), dtype=np.float32)
 
 
 class DenseIndex:
@@ -208,7 +135,7 @@ class DenseIndex:
             self.calibrate()
         changes = len(self._removed) + sum(len(i) for i, _ in self._added)
         if self._origin is not None and changes <= DELTA_LIMIT * max(self.ntotal, 1):
-            _link_or_copy(self._origin, folder / INDEX_FILE)
+            link_or_copy(self._origin, folder / INDEX_FILE)
             ids, vectors = self._delta_added()
             with (folder / DELTA_FILE).open("wb") as fh:
                 np.savez(fh, removed=self._removed, ids=ids, vectors=vectors)
@@ -253,7 +180,7 @@ class DenseIndex:
             self._added.append((ids, vectors))
         if self.spec.kind == "ivf" and not self.index.is_trained:
             self._buffer.append((ids, vectors))
-            if sum(len(i) for i, _ in self._buffer) >= _train_size(self.spec):
+            if sum(len(i) for i, _ in self._buffer) >= train_size(self.spec):
                 self.finish()
             return
         self.index.add_with_ids(vectors, ids)
@@ -268,7 +195,7 @@ class DenseIndex:
         self._origin = None  # trained now: the file on disk no longer describes it
         if not self.index.is_trained:
             if len(vectors) < self.spec.nlist:  # too few to train: fewer clusters
-                spec = DenseSpec(**{**self.spec.as_dict(), "nlist": max(1, len(vectors))})
+                spec = replace(self.spec, nlist=max(1, len(vectors)))
                 self.spec, self.index = spec, DenseIndex.create(spec, self.dim).index
                 self._configure()
             self.index.train(vectors)
@@ -279,35 +206,14 @@ class DenseIndex:
         """Set an IVF index's nprobe to the smallest power of two whose recall@``k`` against
         an exhaustive scan reaches ``target``. Returns the recall.
 
-        The sample queries are stored vectors blurred with random noise (0.3 · vector +
-        0.7 · random direction): like a real question, each lies near one passage but close
-        to none. Easier stand-ins mislead: midpoints of stored pairs asked for 4 probes at
-        1M synthetic chunks where the benchmark's queries needed 256 (README, "Scale").
+        See ``calibration.measure_nprobe``.
         """
-        import faiss
-
         if self.spec.kind != "ivf" or self.ntotal < 2 * k:
             return 1.0
-        rng = np.random.default_rng(seed)
-        invlists = self.index.invlists
-        sizes = np.array([invlists.list_size(i) for i in range(self.index.nlist)], np.int64)
-        picks = rng.choice(len(sizes), size=queries, p=sizes / sizes.sum())
-        ids = np.array([faiss.rev_swig_ptr(invlists.get_ids(int(i)), int(sizes[i]))[
-            rng.integers(sizes[i])] for i in picks], dtype=np.int64)
-        q = _unit(self.reconstruct_batch(ids))
-        q = _unit(0.3 * q + 0.7 * _unit(rng.standard_normal(q.shape)))
-        nlist = self.spec.nlist
-        _, exact = self.index.search(q, k, params=faiss.SearchParametersIVF(nprobe=nlist))
-        nprobe, recall = 1, 0.0
-        while True:
-            _, got = self.index.search(q, k, params=faiss.SearchParametersIVF(nprobe=nprobe))
-            recall = float(np.mean([len(set(a) & set(b)) / k
-                                    for a, b in zip(got, exact, strict=True)]))
-            if recall >= target or nprobe >= nlist:
-                break
-            nprobe = min(nlist, nprobe * 2)
-        self.spec = DenseSpec(**{**self.spec.as_dict(), "nprobe": nprobe,
-                                 "calibrated_size": self.ntotal, "calibrated_recall": recall})
+        nprobe, recall = measure_nprobe(self.index, self.spec.nlist, target=target,
+                                        queries=queries, k=k, seed=seed)
+        self.spec = replace(self.spec, nprobe=nprobe, calibrated_size=self.ntotal,
+                            calibrated_recall=recall)
         self._configure()
         return recall
 
@@ -361,7 +267,6 @@ class DenseIndex:
         return faiss.SearchParameters(sel=sel) if sel is not None else None
 
     def _raw_search(self, qvec: np.ndarray, n: int, sel=None, widen: float = 1.0):
-
         params = self._params(sel, widen)
         if self.spec.kind == "hnsw":
             params.efSearch = max(params.efSearch, n)

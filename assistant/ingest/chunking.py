@@ -8,7 +8,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date
 
-from assistant.ingest.corpus import signed_sections
+from assistant.ingest.parse import PARSER_VERSION
+from assistant.ingest.signatures import signed_sections
 from assistant.records import Chunk, Post
 from assistant.text import TOKEN_ENCODING, count_tokens, split_sentences
 
@@ -28,8 +29,11 @@ class ChunkerConfig:
     encoding: str = TOKEN_ENCODING
 
     def as_dict(self) -> dict[str, object]:
+        """As recorded in an index's manifest, with the parser version: a change to either
+        means every file must be parsed again."""
         return {"max_tokens": self.max_tokens, "overlap_tokens": self.overlap_tokens,
-                "lead_tokens": self.lead_tokens, "encoding": self.encoding}
+                "lead_tokens": self.lead_tokens, "encoding": self.encoding,
+                "parser": PARSER_VERSION}
 
 
 _BULLET = re.compile(r"^\s*(?:[•*\-–·▪]|\d+[.)])\s+")
@@ -47,13 +51,12 @@ def _split_long(sentence: str, limit: int, count: Callable[[str], int]) -> Itera
         yield " ".join(piece)
 
 
-def _pack(text: str, config: ChunkerConfig) -> list[str]:
-    """Greedy packing of whole sentences up to ``max_tokens`` with trailing-sentence overlap."""
+_Unit = tuple[str, int]  # a sentence (or a piece of an overlong one) and its token count
 
-    def count(s: str) -> int:
-        return count_tokens(s, config.encoding)
 
-    units: list[tuple[str, int]] = []
+def _units(text: str, config: ChunkerConfig, count: Callable[[str], int]) -> list[_Unit]:
+    """The sentences of ``text`` with their token counts, none over ``max_tokens``."""
+    units: list[_Unit] = []
     seen_paragraphs: set[str] = set()
     for paragraph in re.split(r"\n\s*\n", text):
         key = " ".join(paragraph.split()).lower()
@@ -69,26 +72,37 @@ def _pack(text: str, config: ChunkerConfig) -> list[str]:
                 units.append((sentence, n))
             else:
                 units.extend((p, count(p)) for p in _split_long(sentence, config.max_tokens, count))
+    return units
+
+
+def _overlap(current: list[_Unit], next_tokens: int, config: ChunkerConfig) -> list[_Unit]:
+    """The trailing sentences of a full chunk to carry into the next, up to ``overlap_tokens``."""
+    overlap: list[_Unit] = []
+    carried = 0
+    for prev in reversed(current):
+        if carried + prev[1] > config.overlap_tokens:
+            break
+        overlap.insert(0, prev)
+        carried += prev[1]
+    # Never carry so much that the next chunk would be pure overlap.
+    if carried + next_tokens > config.max_tokens:
+        return []
+    return overlap
+
+
+def _pack(text: str, config: ChunkerConfig) -> list[str]:
+    """Greedy packing of whole sentences up to ``max_tokens`` with trailing-sentence overlap."""
+
+    def count(s: str) -> int:
+        return count_tokens(s, config.encoding)
 
     chunks: list[str] = []
-    current: list[tuple[str, int]] = []
-    size = 0
-    for sentence, n in units:
-        if current and size + n > config.max_tokens:
+    current: list[_Unit] = []
+    for sentence, n in _units(text, config, count):
+        if current and sum(k for _, k in current) + n > config.max_tokens:
             chunks.append(" ".join(s for s, _ in current))
-            overlap: list[tuple[str, int]] = []
-            carried = 0
-            for prev in reversed(current):
-                if carried + prev[1] > config.overlap_tokens:
-                    break
-                overlap.insert(0, prev)
-                carried += prev[1]
-            # Never carry so much that the next chunk would be pure overlap.
-            if carried + n > config.max_tokens:
-                overlap, carried = [], 0
-            current, size = overlap, carried
+            current = _overlap(current, n, config)
         current.append((sentence, n))
-        size += n
     if current:
         chunks.append(" ".join(s for s, _ in current))
     return chunks

@@ -25,7 +25,7 @@ Message = dict[str, str]
 
 DEFAULT_OPENAI_BASE_URL = "https://api.openai.com/v1"
 
-BackendKind = Literal["extractive", "llamacpp", "openai"]
+BackendKind = Literal["extractive", "llamacpp", "openai", "fake"]
 
 
 @runtime_checkable
@@ -77,7 +77,8 @@ class StreamInterrupted(BackendError):
 
 @dataclass(frozen=True)
 class BackendSpec:
-    """A parsed backend spec string (see ``parse_spec``)."""
+    """A parsed backend spec string (see ``parse_spec``); for ``fake``, ``model`` is the
+    scripted reply."""
 
     kind: BackendKind
     model: str | None = None
@@ -97,7 +98,8 @@ def _bad_spec(spec: str, why: str) -> ValueError:
 
 
 def parse_spec(spec: str, environ: Mapping[str, str] | None = None) -> BackendSpec:
-    """Parse ``extractive``, ``llamacpp[:PATH]`` or ``openai:MODEL[@URL]``.
+    """Parse ``extractive``, ``llamacpp[:PATH]`` or ``openai:MODEL[@URL]`` (or ``fake[:REPLY]``,
+    the scripted test double of ``assistant.llm.fake``).
 
     Raises ``ValueError`` listing the valid forms when ``spec`` matches none of them.
     """
@@ -115,19 +117,26 @@ def parse_spec(spec: str, environ: Mapping[str, str] | None = None) -> BackendSp
             raise _bad_spec(spec, "missing model path after 'llamacpp:'")
         return BackendSpec("llamacpp", model=str(os.path.expanduser(rest)) if rest else None)
     if kind == "openai":
-        if not rest:
-            raise _bad_spec(spec, "missing model name after 'openai:'")
-        match = _MODEL_AT_URL.match(rest)
-        if match:
-            model, url = match["model"].strip(), match["url"]
-        elif "@" in rest:
-            raise _bad_spec(spec, "the part after '@' must be an http:// or https:// URL")
-        else:
-            model = rest
-            url = env.get("OPENAI_BASE_URL") or DEFAULT_OPENAI_BASE_URL
-            if not url.startswith(("http://", "https://")):
-                raise _bad_spec(spec, f"OPENAI_BASE_URL={url!r} is not an http(s) URL")
-        if not model:
-            raise _bad_spec(spec, "empty model name")
-        return BackendSpec("openai", model=model, base_url=url.rstrip("/"))
+        return _parse_openai(spec, rest, env)
+    if kind == "fake":  # the scripted test double (assistant.llm.fake): everything after ':'
+        return BackendSpec("fake", model=rest or None)
     raise _bad_spec(spec, f"unknown backend {kind!r}" if kind else "empty spec")
+
+
+def _parse_openai(spec: str, rest: str, env: Mapping[str, str]) -> BackendSpec:
+    """``openai:MODEL[@URL]``, ``rest`` being what follows ``openai:``."""
+    if not rest:
+        raise _bad_spec(spec, "missing model name after 'openai:'")
+    match = _MODEL_AT_URL.match(rest)
+    if match:
+        model, url = match["model"].strip(), match["url"]
+    elif "@" in rest:
+        raise _bad_spec(spec, "the part after '@' must be an http:// or https:// URL")
+    else:
+        model = rest
+        url = env.get("OPENAI_BASE_URL") or DEFAULT_OPENAI_BASE_URL
+        if not url.startswith(("http://", "https://")):
+            raise _bad_spec(spec, f"OPENAI_BASE_URL={url!r} is not an http(s) URL")
+    if not model:
+        raise _bad_spec(spec, "empty model name")
+    return BackendSpec("openai", model=model, base_url=url.rstrip("/"))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 
 from assistant.llm.base import ChatBackend, parse_spec
+from assistant.llm.fake import FakeBackend
 from assistant.llm.llamacpp import LlamaCppRegistry
 from assistant.llm.openai_compat import OpenAICompatBackend
 from assistant.settings import Settings
@@ -35,6 +36,8 @@ def get_backend(
     parsed = parse_spec(spec)
     if parsed.kind == "extractive":
         raise ValueError("extractive is not a chat model; the answering layer handles it")
+    if parsed.kind == "fake":
+        return FakeBackend(default=parsed.model or "")
     if parsed.kind == "openai":
         assert parsed.model is not None and parsed.base_url is not None
         key_env = settings.openai_api_key_env

@@ -11,6 +11,7 @@ import json
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
@@ -25,7 +26,8 @@ from assistant.llm.base import (
 if TYPE_CHECKING:
     import httpx
 
-__all__ = ["RETRYABLE_STATUSES", "OpenAICompatBackend", "iter_sse_data", "retry_delay"]
+__all__ = ["RETRYABLE_STATUSES", "HttpPolicy", "OpenAICompatBackend", "iter_sse_data",
+           "retry_delay"]
 
 RETRYABLE_STATUSES = frozenset({429, 500, 502, 503, 504})
 
@@ -77,6 +79,24 @@ def retry_delay(
     return min(backoff * 2 ** (attempt - 1), cap)
 
 
+@dataclass(frozen=True)
+class HttpPolicy:
+    """How long to wait and how often to try: ``request_timeout`` bounds each wait for bytes
+    (not the whole answer), ``connect_timeout`` connecting; up to ``max_attempts`` attempts
+    on 429/5xx (honouring ``Retry-After`` up to ``max_retry_after`` s) and on connections
+    dropped before any text, with exponential ``backoff``; ``sleep`` is swappable for tests."""
+
+    request_timeout: float = 120.0
+    connect_timeout: float = 5.0
+    max_attempts: int = 3
+    max_retry_after: float = 30.0
+    backoff: float = 0.5
+    sleep: Callable[[float], None] = time.sleep
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "max_attempts", max(1, self.max_attempts))
+
+
 class OpenAICompatBackend:
     """A ``ChatBackend`` that streams from ``{base_url}/chat/completions``.
 
@@ -87,36 +107,28 @@ class OpenAICompatBackend:
     for bytes (not the whole answer); ``connect_timeout`` bounds connecting.
     """
 
-    def __init__(
-        self,
-        model: str,
-        base_url: str,
-        *,
-        api_key: str | None = None,
-        api_key_env: str = "OPENAI_API_KEY",
-        request_timeout: float = 120.0,
-        connect_timeout: float = 5.0,
-        context_length: int = 8192,
-        max_attempts: int = 3,
-        max_retry_after: float = 30.0,
-        backoff: float = 0.5,
-        sleep: Callable[[float], None] = time.sleep,
-    ) -> None:
+    def __init__(self, model: str, base_url: str, *, api_key: str | None = None,
+                 api_key_env: str = "OPENAI_API_KEY", context_length: int = 8192,
+                 **policy: Any) -> None:
+        """``policy``: the fields of ``HttpPolicy`` (timeouts, attempts, back-off)."""
         self.model = model
         self.base_url = base_url.rstrip("/")
         self.url = f"{self.base_url}/chat/completions"
         self.name = f"openai:{model}@{self.base_url}"
         self.context_length = context_length
-        self.request_timeout = request_timeout
-        self.connect_timeout = connect_timeout
-        self.max_attempts = max(1, max_attempts)
-        self.max_retry_after = max_retry_after
-        self.backoff = backoff
+        self.policy = HttpPolicy(**policy)
         self._api_key = api_key or None
         self._api_key_env = api_key_env
-        self._sleep = sleep
         self._client: httpx.Client | None = None
         self._client_lock = threading.Lock()
+
+    @property
+    def request_timeout(self) -> float:
+        return self.policy.request_timeout
+
+    @property
+    def connect_timeout(self) -> float:
+        return self.policy.connect_timeout
 
     def __repr__(self) -> str:
         return f"OpenAICompatBackend({self.name!r})"
@@ -126,7 +138,8 @@ class OpenAICompatBackend:
 
         with self._client_lock:
             if self._client is None:
-                timeout = httpx.Timeout(self.request_timeout, connect=self.connect_timeout)
+                timeout = httpx.Timeout(self.policy.request_timeout,
+                                        connect=self.policy.connect_timeout)
                 self._client = httpx.Client(timeout=timeout)
             return self._client
 
@@ -146,8 +159,6 @@ class OpenAICompatBackend:
         stop: list[str] | None = None,
     ) -> Iterator[str]:
         """Yield text deltas; see the class docstring for retries and errors."""
-        import httpx
-
         payload: dict[str, Any] = {
             "model": self.model,
             "messages": messages,
@@ -161,35 +172,44 @@ class OpenAICompatBackend:
         if self._api_key:
             headers["Authorization"] = f"Bearer {self._api_key}"
         parts: list[str] = []
-        client = self._http()
-        for attempt in range(1, self.max_attempts + 1):
-            try:
-                with client.stream("POST", self.url, json=payload, headers=headers) as resp:
-                    if resp.status_code >= 400:
-                        resp.read()
-                        if resp.status_code in RETRYABLE_STATUSES and attempt < self.max_attempts:
-                            self._sleep(self._delay(resp, attempt))
-                            continue
-                        raise self._http_error(resp, attempt)
-                    yield from self._read_events(resp, parts)
-                    return
-            except httpx.TimeoutException as exc:
-                raise self._timeout_error(exc, parts) from None
-            except httpx.ConnectError as exc:
-                raise self._connect_error(exc) from None
-            except (httpx.RemoteProtocolError, httpx.ReadError, httpx.NetworkError) as exc:
-                if not parts and attempt < self.max_attempts:  # e.g. a stale pooled connection
-                    self._sleep(retry_delay(None, attempt, backoff=self.backoff))
-                    continue
-                raise StreamInterrupted(
-                    f"The connection to {self.url} dropped after {len(''.join(parts))} "
-                    f"characters ({type(exc).__name__}: {exc or 'no detail'}).",
-                    "".join(parts),
-                ) from None
-            except httpx.HTTPError as exc:  # invalid URL, unsupported protocol, …
-                raise BackendUnavailable(
-                    f"Request to {self.url} failed: {type(exc).__name__}: {exc}"
-                ) from None
+        for attempt in range(1, self.policy.max_attempts + 1):
+            retry = yield from self._attempt(payload, headers, attempt, parts)
+            if retry is None:
+                return
+            self.policy.sleep(retry)
+
+    def _attempt(self, payload: dict[str, Any], headers: dict[str, str], attempt: int,
+                 parts: list[str]) -> Iterator[str]:
+        """One request: yields its text; returns None when done, or seconds to wait before
+        the next attempt (a retryable status, or a dropped connection before any text)."""
+        import httpx
+
+        last = attempt >= self.policy.max_attempts
+        try:
+            with self._http().stream("POST", self.url, json=payload, headers=headers) as resp:
+                if resp.status_code >= 400:
+                    resp.read()
+                    if resp.status_code in RETRYABLE_STATUSES and not last:
+                        return self._delay(resp, attempt)
+                    raise self._http_error(resp, attempt)
+                yield from self._read_events(resp, parts)
+                return None
+        except httpx.TimeoutException as exc:
+            raise self._timeout_error(exc, parts) from None
+        except httpx.ConnectError as exc:
+            raise self._connect_error(exc) from None
+        except (httpx.RemoteProtocolError, httpx.ReadError, httpx.NetworkError) as exc:
+            if not parts and not last:  # e.g. a stale pooled connection
+                return retry_delay(None, attempt, backoff=self.policy.backoff)
+            raise StreamInterrupted(
+                f"The connection to {self.url} dropped after {len(''.join(parts))} "
+                f"characters ({type(exc).__name__}: {exc or 'no detail'}).",
+                "".join(parts),
+            ) from None
+        except httpx.HTTPError as exc:  # invalid URL, unsupported protocol, …
+            raise BackendUnavailable(
+                f"Request to {self.url} failed: {type(exc).__name__}: {exc}"
+            ) from None
 
     def _read_events(self, resp: httpx.Response, parts: list[str]) -> Iterator[str]:
         for data in iter_sse_data(resp.iter_lines()):
@@ -224,8 +244,8 @@ class OpenAICompatBackend:
         return retry_delay(
             resp.headers.get("Retry-After"),
             attempt,
-            backoff=self.backoff,
-            cap=self.max_retry_after,
+            backoff=self.policy.backoff,
+            cap=self.policy.max_retry_after,
         )
 
     def _http_error(self, resp: httpx.Response, attempts: int) -> BackendError:

@@ -10,7 +10,8 @@ just ahead of it.
 from __future__ import annotations
 
 import re
-import sqlite3
+
+from assistant.index.store import ChunkStore
 
 __all__ = ["is_authorship_question", "promote_sign_offs"]
 
@@ -28,7 +29,7 @@ def is_authorship_question(query: str) -> bool:
     return bool(_AUTHORSHIP_RE.search(query))
 
 
-def promote_sign_offs(ordered: list[tuple[int, float]], db: sqlite3.Connection
+def promote_sign_offs(ordered: list[tuple[int, float]], store: ChunkStore
                       ) -> list[tuple[int, float]]:
     """Put each top passage's sign-off passage (same post, same writer) just ahead of it.
 
@@ -39,20 +40,7 @@ def promote_sign_offs(ordered: list[tuple[int, float]], db: sqlite3.Connection
     top = [row_id for row_id, _ in ordered[:PROMOTE_FROM_TOP]]
     if not top:
         return ordered
-    marks = ",".join("?" * len(top))
-    rows = db.execute(
-        f"SELECT id, post_id, author, text FROM chunks WHERE id IN ({marks}) "
-        "AND kind = 'post' AND author IS NOT NULL", top).fetchall()
-    sign_off_for: dict[int, int] = {}
-    for row_id, post_id, author, text in rows:
-        if author in text:
-            continue  # already the passage with the name in it
-        found = db.execute(
-            "SELECT id FROM chunks WHERE post_id = ? AND kind = 'post' AND author = ? "
-            "AND instr(text, author) > 0 ORDER BY position DESC LIMIT 1",
-            (post_id, author)).fetchone()
-        if found:
-            sign_off_for[row_id] = found[0]
+    sign_off_for = store.sign_offs(top)
     if not sign_off_for:
         return ordered
     promoted: list[tuple[int, float]] = []

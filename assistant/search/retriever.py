@@ -1,126 +1,67 @@
-"""Hybrid search over an index: dense (FAISS) and BM25 fused by reciprocal rank."""
+"""Hybrid search over an index: dense (FAISS) and BM25 candidates, filtered, fused, deduped.
+
+A query flows: validate → filter mask (numpy date/kind columns, the store's author lookup)
+→ dense and BM25 candidates → fusion (``search.fusion``) → sign-off promotion for "who
+wrote" questions (``search.authorship``) → near-duplicates dropped (``search.dedupe``) →
+``Hit``s with their cosine to the query.
+"""
 
 from __future__ import annotations
 
 import os
-import re
-from dataclasses import dataclass
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
 import numpy as np
 
 from assistant.embed.embedder import Embedder
-from assistant.index.build import IndexMismatchError, IndexStore
+from assistant.index import IndexMismatchError, IndexStore
+from assistant.index.manifest import Manifest
 from assistant.records import Hit
 from assistant.search.authorship import is_authorship_question, promote_sign_offs
-from assistant.settings import Settings
+from assistant.search.dedupe import near_duplicate, shingles
+from assistant.search.filters import Filters
+from assistant.search.fusion import Ranking, convex, rrf
+from assistant.settings import Fusion, Settings
 
-__all__ = ["MODES", "Filters", "Hit", "Retriever", "parse_date"]
+__all__ = ["MAX_K", "MAX_QUERY_CHARS", "MODES", "Retriever"]
 
 MODES = ("hybrid", "dense", "bm25")
-FUSIONS = ("convex", "rrf")
-RRF_K = 60
 MAX_K = 100
+MAX_QUERY_CHARS = 4000
 
 
-def parse_date(value: str | date | None, name: str = "date") -> date | None:
-    """Accept ``YYYY-MM-DD`` (or a ``date``); raise ``ValueError`` naming the parameter."""
-    if value is None or value == "":
-        return None
-    if isinstance(value, date):
-        return value
-    try:
-        return date.fromisoformat(str(value).strip())
-    except ValueError as exc:
-        raise ValueError(f"{name} must be a date as YYYY-MM-DD, got {value!r}") from exc
-
-
-@dataclass(frozen=True)
-class Filters:
-    since: date | None = None
-    until: date | None = None
-    kind: str | None = None  # "post", "comment" or None for both
-    author: str | None = None
-
-    @classmethod
-    def make(cls, since=None, until=None, kind=None, author=None) -> Filters:
-        since, until = parse_date(since, "since"), parse_date(until, "until")
-        if since and until and since > until:
-            raise ValueError(f"since ({since}) is after until ({until})")
-        if kind in ("", "both", "all"):
-            kind = None
-        if kind not in (None, "post", "comment"):
-            raise ValueError(f"kind must be 'post', 'comment' or 'both', got {kind!r}")
-        author = (author or "").strip() or None
-        return cls(since, until, kind, author)
-
-    @property
-    def active(self) -> bool:
-        return any((self.since, self.until, self.kind, self.author))
-
-    def sql(self) -> tuple[str, list[object]]:
-        clauses, params = [], []
-        if self.since:
-            clauses.append("date >= ?")
-            params.append(self.since.isoformat())
-        if self.until:
-            clauses.append("date <= ?")
-            params.append(self.until.isoformat())
-        if self.kind:
-            clauses.append("kind = ?")
-            params.append(self.kind)
-        if self.author:
-            clauses.append("author = ? COLLATE NOCASE")
-            params.append(self.author)
-        return " AND ".join(clauses) or "1", params
-
-
-_WORD = re.compile(r"\w+")
-
-
-def _shingles(text: str, n: int = 4) -> set[tuple[str, ...]]:
-    words = _WORD.findall(text.lower())
-    if len(words) < n:
-        return {tuple(words)}
-    return {tuple(words[i:i + n]) for i in range(len(words) - n + 1)}
-
-
-def _near_duplicate(a: set, b: set, threshold: float = 0.6) -> bool:
-    """Near-duplicates share most shingles, or one is (almost) contained in the other."""
-    if not a or not b:
-        return False
-    common = len(a & b)
-    return common / len(a | b) >= threshold or common / min(len(a), len(b)) >= 0.85
-
-
-def _settings_for(model_id: str) -> str:
-    """The environment settings that reproduce an embedder's ``model_id``."""
-    model, _, backend = model_id.partition("+")
-    return f"ASSISTANT_EMBEDDING_MODEL={model} ASSISTANT_EMBEDDING_BACKEND={backend or 'torch'}"
+def _check_request(query: object, k: object, mode: object) -> None:
+    if not isinstance(query, str) or not query.strip():
+        raise ValueError("the query is empty")
+    if len(query) > MAX_QUERY_CHARS:
+        raise ValueError(f"the query is too long ({len(query)} characters, "
+                         f"limit {MAX_QUERY_CHARS})")
+    if not isinstance(k, int) or not 1 <= k <= MAX_K:
+        raise ValueError(f"k must be an integer from 1 to {MAX_K}, got {k!r}")
+    if mode not in MODES:
+        raise ValueError(f"mode must be one of {', '.join(MODES)}, got {mode!r}")
 
 
 class Retriever:
-    """Search an index built by ``build_index``. Cheap to open; the model loads on first query."""
+    """Search an index built by ``build_index``. Cheap to open; the model loads on first query.
 
-    def __init__(self, store: IndexStore, embedder: Embedder, fusion: str = "convex",
-                 bm25_weight: float = 0.5):
-        if fusion not in FUSIONS:
-            raise ValueError(f"fusion must be one of {', '.join(FUSIONS)}, got {fusion!r}")
-        if not 0.0 <= bm25_weight <= 1.0:
-            raise ValueError(f"bm25_weight must be between 0 and 1, got {bm25_weight}")
+    ``fusion`` and ``bm25_weight`` default to, and are validated by, ``Settings``.
+    """
+
+    def __init__(self, store: IndexStore, embedder: Embedder, fusion: Fusion | None = None,
+                 bm25_weight: float | None = None):
+        checked = replace(Settings(), **{name: value for name, value in
+                                         (("fusion", fusion), ("bm25_weight", bm25_weight))
+                                         if value is not None})
         self.store = store
         self.embedder = embedder
-        self.fusion = fusion
-        self.bm25_weight = bm25_weight
-        built_with = store.manifest["embedding"]["model"]
-        if embedder.model_id != built_with:
-            raise IndexMismatchError(
-                f"the index at {store.path.parent.parent} was built with embedding model "
-                f"{built_with!r} ({store.manifest['embedding']['dimension']}-d) but the "
-                f"configured model is {embedder.model_id!r}: rebuild with "
-                f"`python -m assistant index --rebuild` or set "
-                f"{_settings_for(built_with)}")
+        self.fusion = checked.fusion
+        self.bm25_weight = checked.bm25_weight
+        for mismatch in store.manifest.check(where=store.path.parent.parent,
+                                             model=embedder.model_id):
+            raise IndexMismatchError(mismatch.message)
         self._dimension_checked = False
 
     @classmethod
@@ -132,28 +73,19 @@ class Retriever:
                    bm25_weight=settings.bm25_weight)
 
     @property
-    def manifest(self) -> dict:
+    def manifest(self) -> Manifest:
         return self.store.manifest
 
     def stats(self) -> dict[str, object]:
         return self.store.stats()
 
-    # ------------------------------------------------------------ search
-
-    def search(self, query: str, k: int = 5, since: str | date | None = None,
+    # The public signature keeps its keyword filters (README "Library"), hence 7 arguments.
+    def search(self, query: str, k: int = 5, since: str | date | None = None,  # noqa: PLR0913
                until: str | date | None = None, kind: str | None = None,
                author: str | None = None, mode: str = "hybrid") -> list[Hit]:
         """The ``k`` best passages for ``query``, filtered by date range, kind and author."""
-        if not isinstance(query, str) or not query.strip():
-            raise ValueError("the query is empty")
-        if len(query) > 4000:
-            raise ValueError(f"the query is too long ({len(query)} characters, limit 4000)")
-        if not isinstance(k, int) or not 1 <= k <= MAX_K:
-            raise ValueError(f"k must be an integer from 1 to {MAX_K}, got {k!r}")
-        if mode not in MODES:
-            raise ValueError(f"mode must be one of {', '.join(MODES)}, got {mode!r}")
-        filters = Filters.make(since, until, kind, author)
-        mask = self._allowed_mask(filters)
+        _check_request(query, k, mode)
+        mask = self._allowed_mask(Filters.make(since, until, kind, author))
         allowed = None
         if mask is not None:
             allowed = self._allowed_ids(mask)
@@ -161,58 +93,26 @@ class Retriever:
                 return []
         pool = max(50, 4 * k)
         qvec = self._query_vector(query)
-        rankings: list[list[tuple[int, float]]] = []
-        if mode in ("hybrid", "dense"):
-            rankings.append(self.store.dense.search(qvec, pool, allowed))
-        if mode in ("hybrid", "bm25"):
-            rankings.append(self.store.lexical.search(query, pool, mask))
-
-        ordered = self._fuse(qvec, *rankings) if mode == "hybrid" else rankings[0]
+        dense = self.store.dense.search(qvec, pool, allowed) if mode != "bm25" else []
+        sparse = self.store.lexical.search(query, pool, mask) if mode != "dense" else []
+        ordered = self._fuse(qvec, dense, sparse) if mode == "hybrid" else dense or sparse
         if is_authorship_question(query):
-            ordered = promote_sign_offs(ordered, self.store.db)
+            ordered = promote_sign_offs(ordered, self.store)
         return self._hits(ordered, qvec, k)
 
-    def _fuse(self, qvec: np.ndarray, dense: list[tuple[int, float]],
-              sparse: list[tuple[int, float]]) -> list[tuple[int, float]]:
+    def _fuse(self, qvec: np.ndarray, dense: Ranking, sparse: Ranking) -> Ranking:
         if self.fusion == "rrf":
-            fused: dict[int, float] = {}
-            for ranking in (dense, sparse):
-                for rank, (row_id, _) in enumerate(ranking):
-                    fused[row_id] = fused.get(row_id, 0.0) + 1.0 / (RRF_K + rank + 1)
-            return sorted(fused.items(), key=lambda item: -item[1])
-        # Convex combination: the cosine is computed for every candidate of the union (BM25
-        # outside its top list counts as 0), so a passage that BM25 ranks first is not buried
-        # for missing from the dense list, as happens with RRF.
-        cosine = dict(dense)
-        missing = np.asarray([i for i, _ in sparse if i not in cosine], dtype=np.int64)
-        if len(missing):
-            scores = self.store.dense.reconstruct_batch(missing) @ qvec
-            cosine.update(zip(missing.tolist(), scores.tolist(), strict=True))
-        if not cosine:
-            return []
-        # Both scores are divided by their best, not min-max stretched: when the cosines of
-        # the candidates lie close together (the small model is unsure) stretching them
-        # to 0..1 let a dense hunch outvote a clear lexical match (README, "Retrieval quality").
-        bm25 = dict(sparse)
-        top_bm25 = max(bm25.values(), default=0.0) or 1.0
-        low, high = min(cosine.values()), max(cosine.values())
-        if high > 0:
-            low, span = 0.0, high
-        else:  # no candidate points the query's way: rank by how close they come
-            span = (high - low) or 1.0
-        w = self.bm25_weight
-        fused = {i: w * bm25.get(i, 0.0) / top_bm25 + (1 - w) * (c - low) / span
-                 for i, c in cosine.items()}
-        return sorted(fused.items(), key=lambda item: -item[1])
+            return rrf(dense, sparse)
+        return convex(dense, sparse, lambda ids: self.store.dense.reconstruct_batch(ids) @ qvec,
+                      self.bm25_weight)
 
     def _query_vector(self, query: str) -> np.ndarray:
         vector = self.embedder.embed_query(query)
         if not self._dimension_checked:
-            expected = self.store.manifest["embedding"]["dimension"]
-            if vector.shape[0] != expected:
-                raise IndexMismatchError(
-                    f"embedding model {self.embedder.model_id!r} gives {vector.shape[0]}-d "
-                    f"vectors but the index holds {expected}-d vectors")
+            for mismatch in self.store.manifest.check(
+                    where=self.store.path.parent.parent, model=self.embedder.model_id,
+                    dimension=vector.shape[0]):
+                raise IndexMismatchError(mismatch.message)
             self._dimension_checked = True
         return vector
 
@@ -227,12 +127,10 @@ class Retriever:
         lexical = self.store.lexical
         mask = lexical.filter_mask(filters.since, filters.until, filters.kind)
         if filters.author:
-            rows = self.store.db.execute(
-                "SELECT id FROM chunks WHERE author = ? COLLATE NOCASE",
-                (filters.author,)).fetchall()
+            ids = self.store.ids_by_author(filters.author)
             by_author = np.zeros(len(mask), dtype=bool)
-            if rows:
-                by_author[lexical.rows_of(np.asarray([r[0] for r in rows], np.int64))] = True
+            if len(ids):
+                by_author[lexical.rows_of(ids)] = True
             mask &= by_author
         return mask
 
@@ -241,21 +139,21 @@ class Retriever:
         sorted_ids, order = self.store.lexical.sorted_ids()
         return sorted_ids[mask[order]]
 
-    def _hits(self, ordered: list[tuple[int, float]], qvec: np.ndarray, k: int) -> list[Hit]:
+    def _hits(self, ordered: Ranking, qvec: np.ndarray, k: int) -> list[Hit]:
         candidates = ordered[: max(3 * k, 20)]
         chunks = self.store.chunks_by_ids([row_id for row_id, _ in candidates])
         hits: list[Hit] = []
-        kept_shingles: list[set] = []
+        kept: list[set] = []
         for row_id, score in candidates:
             chunk = chunks.get(row_id)
             if chunk is None:
                 continue
-            shingles = _shingles(chunk.text)
-            if any(_near_duplicate(shingles, seen) for seen in kept_shingles):
+            seen = shingles(chunk.text)
+            if any(near_duplicate(seen, other) for other in kept):
                 continue
             vector = self.store.dense.reconstruct(int(row_id))
             hits.append(Hit.from_chunk(chunk, score, float(np.dot(vector, qvec))))
-            kept_shingles.append(shingles)
+            kept.append(seen)
             if len(hits) == k:
                 break
         return hits

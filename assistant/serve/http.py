@@ -8,22 +8,17 @@ module (or ``assistant``) stays light.
 import json
 import logging
 from collections.abc import Iterable, Iterator
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from assistant.search.retriever import MAX_K
+from assistant.serve.backends import allowed_backends, check_backend
+from assistant.serve.bootstrap import open_assistant
+from assistant.serve.schemas import SearchFilters, filter_options
 from assistant.settings import Settings
 
-__all__ = [
-    "AskRequest",
-    "SearchFilters",
-    "allowed_backends",
-    "create_app",
-    "open_assistant",
-    "serve",
-    "sse_event",
-]
+__all__ = ["AskRequest", "SearchQuery", "create_app", "serve", "sse_event"]
 
 log = logging.getLogger("assistant.serve.http")
 
@@ -32,19 +27,14 @@ INTERNAL_ERROR = "internal error"
 
 # ---------------------------------------------------------------- request models
 
-class SearchFilters(BaseModel):
-    """Optional restrictions on the passages searched."""
+class SearchQuery(SearchFilters):
+    """Query parameters of ``GET /search``: the query, ``k``, the mode and the shared filters."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="ignore")  # a query string may carry more (cache busters)
 
-    since: str | None = Field(None, description="only passages dated on or after YYYY-MM-DD")
-    until: str | None = Field(None, description="only passages dated on or before YYYY-MM-DD")
-    kind: Literal["post", "comment", "both"] | None = Field(None, description="posts or comments")
-    author: str | None = Field(None, description="only passages by this author")
-
-    def kwargs(self) -> dict[str, str | None]:
-        return {"since": self.since, "until": self.until, "kind": self.kind,
-                "author": self.author}
+    q: str = Field(..., min_length=1, max_length=4000, description="the query")
+    k: int = Field(5, ge=1, le=MAX_K, description="passages to return")
+    mode: Literal["hybrid", "dense", "bm25"] = Field("hybrid", description="how to rank")
 
 
 class Turn(BaseModel):
@@ -64,49 +54,6 @@ class AskRequest(BaseModel):
                                                   "(see /health); default: the server's")
     filters: SearchFilters | None = None
     k: int | None = Field(None, ge=1, le=MAX_K, description="passages to retrieve")
-
-
-# ---------------------------------------------------------------- opening the assistant
-
-def open_assistant(settings: Settings, backend: str | None = None, *, build: bool = True,
-                   quiet: bool = False):
-    """An ``Assistant`` over ``settings.index_dir`` with models and indexes loaded.
-
-    The index is built first when ``build`` and it is missing or stale; the backend defaults
-    to ``settings.backend`` (``ASSISTANT_BACKEND``). One warm-up search loads the embedding
-    model, FAISS and BM25 before concurrent requests arrive.
-    """
-    from assistant.answer.assistant import Assistant
-    from assistant.search.retriever import Retriever
-
-    if build:
-        from assistant.index.build import ensure_index
-
-        ensure_index(settings, quiet=quiet)
-    retriever = Retriever.open(settings.index_dir, settings=settings)
-    retriever.search("warm up", k=1)
-    return Assistant(retriever, backend=backend or settings.backend, settings=settings)
-
-
-def allowed_backends(assistant, extra: Iterable[str] = ()) -> list[str]:
-    """Backends a request may pick: ``extractive``, the server's default and ``extra``.
-
-    Requests never name arbitrary backends: a spec can point at any URL or file, and an
-    ``openai:`` backend sends the server's API key to its URL.
-    """
-    names = ["extractive", assistant.backend_name(), *(s.strip() for s in extra)]
-    return list(dict.fromkeys(n for n in names if n))
-
-
-def check_backend(requested: str | None, allowed: list[str], default: str = "") -> str | None:
-    """``requested`` if this server enables it (None for the default); else ValueError."""
-    if requested is None or not requested.strip() or requested.strip() == default:
-        return None
-    spec = requested.strip()
-    if spec not in allowed:
-        raise ValueError(f"backend {spec!r} is not enabled on this server; "
-                         f"choose one of: {', '.join(allowed)}")
-    return spec
 
 
 # ---------------------------------------------------------------- server-sent events
@@ -174,11 +121,10 @@ def create_app(assistant, settings: Settings | None = None, *,
     ``backends`` adds backend specs a request may choose besides ``extractive`` and the
     assistant's default.
     """
-    from fastapi import FastAPI, Query, Request
-    from fastapi.exceptions import RequestValidationError
+    from fastapi import FastAPI, Query
     from fastapi.responses import JSONResponse, StreamingResponse
 
-    from assistant.serve.openai_api import create_router, openai_error
+    from assistant.serve.openai_api import create_router
 
     settings = settings or assistant.settings
     allowed = allowed_backends(assistant, backends)
@@ -187,6 +133,75 @@ def create_app(assistant, settings: Settings | None = None, *,
                   version="0.1.0")
     app.state.assistant = assistant
     app.state.settings = settings
+    _add_error_handlers(app)
+
+    @app.get("/health", summary="Index and model status")
+    def health():
+        return _health(assistant, allowed)
+
+    @app.get("/search", summary="Passages for a query",
+             responses={200: {"content": {"application/json": {"schema": _HIT_SCHEMA}}},
+                        400: _ERROR})
+    def search(params: Annotated[SearchQuery, Query()]):
+        hits = assistant.retriever.search(params.q, k=params.k, mode=params.mode,
+                                          **params.kwargs())
+        return JSONResponse([hit.as_dict() for hit in hits])
+
+    @app.post("/ask", summary="A cited answer (stream=true: server-sent events)",
+              responses={200: {"content": {
+                  "application/json": {"schema": _ANSWER_SCHEMA},
+                  "text/event-stream": {"schema": {
+                      "type": "string",
+                      "description": "events sources, delta, notice, answer (or error), "
+                                     "each with JSON data"}}}},
+                  400: _ERROR})
+    def ask(body: AskRequest,
+            stream: bool = Query(False, description="stream server-sent events")):
+        options = dict(filter_options(body.filters), k=body.k,
+                       backend=check_backend(body.backend, allowed, assistant.backend_name()))
+        history = [turn.model_dump() for turn in body.history]
+        if not stream:
+            answer = assistant.ask(body.question, history, **options)
+            return JSONResponse(answer.as_dict())
+        events = assistant.stream(body.question, history, **options)
+        first = next(events, None)  # bad input raises here, before the response starts
+        if first is None:
+            raise RuntimeError("the answer stream ended without an event")
+        return StreamingResponse(_sse_stream(first, events), media_type="text/event-stream",
+                                 headers={"Cache-Control": "no-cache",
+                                          "X-Accel-Buffering": "no"})
+
+    app.include_router(create_router(assistant, allowed))
+    app.add_middleware(_CatchAll)
+    return app
+
+
+def _health(assistant, allowed: list[str]):
+    """``GET /health``: the index's counts and versions, the backends; 503 without an index."""
+    from fastapi.responses import JSONResponse
+
+    try:
+        stats = assistant.retriever.stats()
+    except Exception:
+        log.exception("health check failed")
+        return JSONResponse({"status": "error", "index_loaded": False,
+                             "detail": "index unavailable"}, status_code=503)
+    return {"status": "ok", "index_loaded": True,
+            "model": stats["embedding_model"], "embedding_dim": stats["embedding_dim"],
+            "backend": assistant.backend_name(), "backends": allowed,
+            "counts": {"posts": stats["posts"], "comments": stats["comments"],
+                       "chunks": stats["chunks"]},
+            "index_version": stats["version"], "built_at": stats["built_at"]}
+
+
+def _add_error_handlers(app) -> None:
+    """Bad input is a 400 (``ValueError``) or 422 (validation), in OpenAI's shape under
+    ``/v1``, always with the message that names the problem."""
+    from fastapi import Request
+    from fastapi.exceptions import RequestValidationError
+    from fastapi.responses import JSONResponse
+
+    from assistant.serve.openai_api import openai_error
 
     def _is_openai(request: Request) -> bool:
         return request.url.path.startswith("/v1/")
@@ -207,64 +222,6 @@ def create_app(assistant, settings: Settings | None = None, *,
                                 param=where or None)
         detail = [{k: e[k] for k in ("loc", "msg", "type") if k in e} for e in errors]
         return JSONResponse({"detail": detail}, status_code=422)
-
-    @app.get("/health", summary="Index and model status")
-    def health():
-        try:
-            stats = assistant.retriever.stats()
-        except Exception:
-            log.exception("health check failed")
-            return JSONResponse({"status": "error", "index_loaded": False,
-                                 "detail": "index unavailable"}, status_code=503)
-        return {"status": "ok", "index_loaded": True,
-                "model": stats["embedding_model"], "embedding_dim": stats["embedding_dim"],
-                "backend": assistant.backend_name(), "backends": allowed,
-                "counts": {"posts": stats["posts"], "comments": stats["comments"],
-                           "chunks": stats["chunks"]},
-                "index_version": stats["version"], "built_at": stats["built_at"]}
-
-    @app.get("/search", summary="Passages for a query",
-             responses={200: {"content": {"application/json": {"schema": _HIT_SCHEMA}}},
-                        400: _ERROR})
-    def search(q: str = Query(..., min_length=1, max_length=4000, description="the query"),
-               k: int = Query(5, ge=1, le=MAX_K, description="passages to return"),
-               since: str | None = Query(None, description="YYYY-MM-DD"),
-               until: str | None = Query(None, description="YYYY-MM-DD"),
-               kind: Literal["post", "comment", "both"] | None = Query(None),
-               author: str | None = Query(None),
-               mode: Literal["hybrid", "dense", "bm25"] = Query("hybrid")):
-        hits = assistant.retriever.search(q, k=k, since=since, until=until, kind=kind,
-                                          author=author, mode=mode)
-        return JSONResponse([hit.as_dict() for hit in hits])
-
-    @app.post("/ask", summary="A cited answer (stream=true: server-sent events)",
-              responses={200: {"content": {
-                  "application/json": {"schema": _ANSWER_SCHEMA},
-                  "text/event-stream": {"schema": {
-                      "type": "string",
-                      "description": "events sources, delta, notice, answer (or error), "
-                                     "each with JSON data"}}}},
-                  400: _ERROR})
-    def ask(body: AskRequest,
-            stream: bool = Query(False, description="stream server-sent events")):
-        options = dict(body.filters.kwargs() if body.filters else {},
-                       k=body.k, backend=check_backend(body.backend, allowed,
-                                                   assistant.backend_name()))
-        history = [turn.model_dump() for turn in body.history]
-        if not stream:
-            answer = assistant.ask(body.question, history, **options)
-            return JSONResponse(answer.as_dict())
-        events = assistant.stream(body.question, history, **options)
-        first = next(events, None)  # bad input raises here, before the response starts
-        if first is None:
-            raise RuntimeError("the answer stream ended without an event")
-        return StreamingResponse(_sse_stream(first, events), media_type="text/event-stream",
-                                 headers={"Cache-Control": "no-cache",
-                                          "X-Accel-Buffering": "no"})
-
-    app.include_router(create_router(assistant, allowed))
-    app.add_middleware(_CatchAll)
-    return app
 
 
 class _CatchAll:

@@ -4,31 +4,19 @@
 stdout but the protocol; index building and errors go to stderr.
 """
 
-from typing import Any, Literal
-
-from pydantic import BaseModel, ConfigDict, Field
+from typing import Any
 
 from assistant.search.retriever import MAX_K
+from assistant.serve.bootstrap import open_assistant
+from assistant.serve.schemas import SearchFilters, filter_options
 from assistant.settings import Settings
 
-__all__ = ["ArchiveFilters", "create_mcp_server", "run_stdio"]
+__all__ = ["create_mcp_server", "run_stdio"]
 
 INSTRUCTIONS = (
     "Tools over a blog archive (posts and their comments). search_archive returns passages "
     "with title, date, source and author; ask_archive returns an answer whose [n] markers "
     "cite the listed passages, or refused=true when the archive does not say.")
-
-
-class ArchiveFilters(BaseModel):
-    """Restrict the passages searched."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    since: str | None = Field(None, description="only passages dated on or after YYYY-MM-DD")
-    until: str | None = Field(None, description="only passages dated on or before YYYY-MM-DD")
-    kind: Literal["post", "comment", "both"] | None = Field(
-        None, description="only posts or only comments")
-    author: str | None = Field(None, description="only passages by this (comment) author")
 
 
 def _server_class():
@@ -48,12 +36,12 @@ def create_mcp_server(assistant):
 
     @server.tool()
     def search_archive(query: str, k: int = 5,
-                       filters: ArchiveFilters | None = None) -> dict[str, Any]:
+                       filters: SearchFilters | None = None) -> dict[str, Any]:
         """Search the blog archive; returns the k best passages (1..100) for the query,
         each with text, score, source, title, date, kind (post/comment) and author."""
         if not 1 <= k <= MAX_K:
             raise tool_error(f"k must be an integer from 1 to {MAX_K}, got {k}")
-        options = filters.model_dump() if filters else {}
+        options = filter_options(filters)
         try:
             hits = assistant.retriever.search(query, k=k, **options)
         except ValueError as exc:
@@ -61,11 +49,11 @@ def create_mcp_server(assistant):
         return {"query": query, "hits": [hit.as_dict() for hit in hits]}
 
     @server.tool()
-    def ask_archive(question: str, filters: ArchiveFilters | None = None) -> dict[str, Any]:
+    def ask_archive(question: str, filters: SearchFilters | None = None) -> dict[str, Any]:
         """Answer a question from the blog archive. Returns the answer text with [n]
         citation markers, refused (true when the archive does not answer it) and the
         citations (n, source, title, date, kind, author, quote, supported)."""
-        options = filters.model_dump() if filters else {}
+        options = filter_options(filters)
         try:
             answer = assistant.ask(question, **options)
         except ValueError as exc:
@@ -77,8 +65,6 @@ def create_mcp_server(assistant):
 
 def run_stdio(settings: Settings | None = None, backend: str | None = None) -> None:
     """Build the index if missing or stale, load it, and serve MCP over stdin/stdout."""
-    from assistant.serve.http import open_assistant
-
     settings = settings or Settings.from_env()
     assistant = open_assistant(settings, backend)
     create_mcp_server(assistant).run("stdio")

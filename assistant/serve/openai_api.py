@@ -18,6 +18,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from assistant.search.retriever import MAX_K
+from assistant.serve.schemas import SearchFilters, filter_options
 
 __all__ = [
     "MODEL_ID",
@@ -32,7 +33,7 @@ __all__ = [
 log = logging.getLogger("assistant.serve.openai_api")
 
 MODEL_ID = "blog-archive"
-REFERENCES_HEADING = "References:"
+REFERENCES_HEADING = "References:"  # references.REFERENCES, as the block writes it
 _REFERENCES_SEPARATOR = f"\n\n{REFERENCES_HEADING}\n"
 
 
@@ -43,15 +44,6 @@ class ChatMessage(BaseModel):
     content: str | list[dict[str, Any]] | None = None
 
 
-class ChatFilters(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    since: str | None = None
-    until: str | None = None
-    kind: str | None = None
-    author: str | None = None
-
-
 class ChatRequest(BaseModel):
     """The subset of the OpenAI chat request this server reads; other fields are ignored."""
 
@@ -60,7 +52,7 @@ class ChatRequest(BaseModel):
     model: str = MODEL_ID
     messages: list[ChatMessage] = Field(..., min_length=1)
     stream: bool = False
-    filters: ChatFilters | None = None
+    filters: SearchFilters | None = None
     k: int | None = Field(None, ge=1, le=MAX_K)
 
 
@@ -98,18 +90,14 @@ def split_messages(messages: list[ChatMessage]) -> tuple[str, list[dict[str, str
 
 
 def format_references(answer) -> str:
-    """The "References:" block appended to a (non-refused) answer, one line per passage."""
+    """The "References:" block appended to a (non-refused) answer, one line per passage
+    (``assistant.answer.references``, as the CLI and the page write it)."""
+    from assistant.answer.references import CHAT_COMPLETION, references_block
+
     if answer.refused or not answer.citations:
         return ""
-    lines = []
-    for n, hit in sorted({c.n: c.hit for c in answer.citations}.items()):
-        who = "post" if hit.kind == "post" else f"comment #{hit.comment_number or '?'}"
-        if hit.author:
-            who += f" by {hit.author}"
-        title = f"[{hit.title}]({hit.url})" if hit.url else hit.title
-        when = hit.date.isoformat() if hit.date else "undated"
-        lines.append(f"- [{n}] {title} — {when} — {who} — {hit.source}")
-    return _REFERENCES_SEPARATOR + "\n".join(lines)
+    # The block starts with REFERENCES_HEADING, so split_messages can cut it off again.
+    return "\n\n" + references_block(answer, CHAT_COMPLETION)
 
 
 def _models(assistant, allowed: list[str]) -> dict[str, str | None]:
@@ -152,8 +140,7 @@ def create_router(assistant, allowed: list[str]):
         question, history = split_messages(body.messages)
         # Unknown model names (clients often send their own default) get the default backend.
         model = body.model if body.model in models else MODEL_ID
-        filters = body.filters.model_dump() if body.filters else {}
-        options = dict(filters, k=body.k, backend=models[model])
+        options = dict(filter_options(body.filters), k=body.k, backend=models[model])
         reply_id = f"chatcmpl-{uuid.uuid4().hex}"
         now = int(time.time())
         if not body.stream:

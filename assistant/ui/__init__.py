@@ -1,1 +1,18 @@
-"""TODO."""
+"""UI: the Gradio page over an ``Assistant`` (``python app.py``), the last stage.
+
+- ``page``: wiring (``build_app``, ``launch_options``); ``layout``: the panels, each a
+  builder returning its components as a frozen record; ``static/``: stylesheet and scripts.
+- Pure renderers, tested without Gradio: ``render`` (escaping, the answer with ``[n]``
+  linked to its cards, the Markdown and text copies), ``cards`` (the sources panel),
+  ``messages`` (the chat message as it streams and when done), ``reports`` (Archive tab).
+- Callbacks: ``chat`` (one answer streamed, events dispatched by type), ``archive``
+  (uploads and re-indexing), ``api`` (the ``gradio_client`` endpoints ``/chat``,
+  ``/search``, ``/ask``).
+- Helpers: ``uploads`` (safe names, saving under ``corpus/uploads/``, re-indexing and
+  re-opening the retriever), ``backends`` (the backend controls and spec strings),
+  ``errors`` (messages a person understands).
+
+Reference lines come from ``assistant.answer.references``, shared with the CLI and ``/v1``.
+Importing this package imports no Gradio; ``page``, ``layout``, ``chat``, ``archive`` and
+``api`` do.
+"""

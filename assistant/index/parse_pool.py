@@ -1,0 +1,124 @@
+"""Parsing and chunking corpus files, in worker processes when there are many.
+
+A build parses each new or changed file twice at most: once to plan (its chunk ids), and
+again when it is written, unless the plan kept its chunks (``plan.PLAN_KEEP_CHUNKS``). Both
+passes go through ``ParsePool.map``, which keeps results in order and only a few files per
+worker ahead of its consumer, so chunk texts waiting to be embedded stay bounded.
+"""
+
+from __future__ import annotations
+
+import collections
+import itertools
+import os
+import threading
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future
+from dataclasses import dataclass
+from pathlib import Path
+
+from assistant.ingest import SkippedFile, parse_file
+from assistant.ingest.chunking import ChunkerConfig, chunk_post
+from assistant.records import Chunk
+from assistant.settings import Settings
+
+__all__ = ["PARALLEL_PARSE_MIN_FILES", "ParseJob", "ParsePool", "chunker_config", "parse_again",
+           "parse_for_plan"]
+
+PARALLEL_PARSE_MIN_FILES = 16  # fewer files to parse: worker processes would cost more
+
+
+def chunker_config(settings: Settings) -> ChunkerConfig:
+    """The chunking the settings ask for (recorded in the manifest)."""
+    return ChunkerConfig(max_tokens=settings.chunk_tokens, overlap_tokens=settings.chunk_overlap,
+                         lead_tokens=settings.chunk_lead_tokens)
+
+
+@dataclass(frozen=True)
+class ParseJob:
+    """One file to parse and chunk (picklable: it travels to a worker)."""
+
+    path: str
+    source: str
+    max_bytes: int
+    config: ChunkerConfig
+
+
+def _parse_chunks(job: ParseJob) -> tuple[int, list[Chunk]]:
+    """(posts, chunks) of one file."""
+    posts = parse_file(Path(job.path), job.source, max_bytes=job.max_bytes)
+    return len(posts), [c for post in posts for c in chunk_post(post, job.config)]
+
+
+def parse_for_plan(job: ParseJob) -> tuple[int, list[Chunk] | None, str | None]:
+    """Planning a file: (posts, chunks, None), or (0, None, why it is skipped)."""
+    try:
+        posts, chunks = _parse_chunks(job)
+    except SkippedFile as exc:
+        return 0, None, str(exc)
+    return posts, chunks, None
+
+
+def parse_again(job: ParseJob) -> list[Chunk] | str:
+    """Writing a file: its chunks, or why it can no longer be read."""
+    try:
+        return _parse_chunks(job)[1]
+    except (SkippedFile, OSError) as exc:
+        return str(exc)
+
+
+def _exit_with_parent(parent: int) -> None:
+    """In a parse worker: exit when the building process is gone (a SIGKILL gives the pool
+    no chance to stop its workers, which would otherwise wait for work forever)."""
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(0.5)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
+
+
+class ParsePool:
+    """Parsing and chunking in worker processes (``Settings.parse_workers``), made on first
+    use. ``map`` yields results in order, at most a few files per worker ahead of its
+    consumer, so chunk texts waiting to be embedded stay bounded."""
+
+    def __init__(self, settings: Settings, config: ChunkerConfig):
+        self.workers = settings.parse_workers or min(os.cpu_count() or 1, 8)
+        self.auto = settings.parse_workers == 0
+        self.max_bytes = settings.max_file_bytes
+        self.config = config
+        self._pool = None
+
+    def job(self, path: str, source: str) -> ParseJob:
+        return ParseJob(path, source, self.max_bytes, self.config)
+
+    def map(self, fn: Callable, jobs: list) -> Iterator:
+        if self.workers <= 1 or len(jobs) < (PARALLEL_PARSE_MIN_FILES if self.auto else 2):
+            yield from map(fn, jobs)
+            return
+        if self._pool is None:
+            import multiprocessing
+            from concurrent.futures import ProcessPoolExecutor
+
+            # fork, not spawn or forkserver: those run the caller's main script again in
+            # each worker, which breaks any script that builds without a __main__ guard.
+            # The workers only parse and count tokens, touching no model or its threads.
+            self._pool = ProcessPoolExecutor(
+                self.workers, mp_context=multiprocessing.get_context("fork"),
+                initializer=_exit_with_parent, initargs=(os.getpid(),))
+        window: collections.deque[Future] = collections.deque()
+        pending = iter(jobs)
+        for job in itertools.islice(pending, 4 * self.workers):
+            window.append(self._pool.submit(fn, job))
+        while window:
+            result = window.popleft().result()
+            for job in itertools.islice(pending, 1):
+                window.append(self._pool.submit(fn, job))
+            yield result
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None

@@ -1,0 +1,204 @@
+"""Planning a build: which files are new, changed, unchanged, skipped or gone, and which
+chunks the previous version already stores.
+
+Planning hashes every file whose size or mtime changed and parses the new or changed ones
+(in worker processes when there are many) for their chunk ids, keeping the first
+``PLAN_KEEP_CHUNKS`` chunks; writing parses the other files again and streams their chunks
+through embedding, so a build holds a bounded number of chunk texts, not the archive's (a
+file that changed in between makes the build plan again: ``CorpusChangedError``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+import numpy as np
+
+from assistant.hashing import sha256_file
+from assistant.index.files import CorpusFile, FileRow, walk_corpus
+from assistant.index.parse_pool import ParsePool, parse_again, parse_for_plan
+from assistant.index.report import FileReport
+from assistant.index.store import ChunkStore
+from assistant.records import Chunk, faiss_id
+
+__all__ = ["PLAN_KEEP_CHUNKS", "CorpusChangedError", "FileChunks", "Plan", "plan_corpus",
+           "planned_chunks", "unique"]
+
+# Chunks a plan keeps for writing (tens of MB); the files past them are parsed again.
+PLAN_KEEP_CHUNKS = 20_000
+
+
+class CorpusChangedError(RuntimeError):
+    """A file changed between planning a build and writing it. The version being written
+    is dropped (the published one is untouched, finished batches are kept) and
+    ``build_index`` plans again, up to ``BUILD_ATTEMPTS`` times."""
+
+    def __init__(self, source: str, detail: str = ""):
+        super().__init__(f"{source} changed while it was being indexed{detail}: "
+                         "run the build again")
+        self.source = source
+
+
+@dataclass(frozen=True)
+class FileChunks:
+    """A new or changed file as planned: its chunk ids in order (duplicates dropped) and
+    which of them the previous version already stores. Past the first ``PLAN_KEEP_CHUNKS``
+    chunks of a plan, a file's chunks are parsed again when they are written, so a build
+    holds a bounded number of chunk texts, not the archive's."""
+
+    source: str
+    ids: np.ndarray      # int64 FAISS ids
+    stored: np.ndarray   # bool per id: in the previous version (reused, not embedded)
+    path: str | None = None  # parsed again from here, unless
+    chunks: Callable[[], list[Chunk]] | None = None  # kept from planning, or given
+
+    @property
+    def to_embed(self) -> int:
+        return int(len(self.ids) - self.stored.sum())
+
+
+@dataclass
+class Plan:
+    """What a build will write, filled in by ``plan_corpus`` (or ``build_from_chunks``)."""
+
+    reports: list[FileReport] = field(default_factory=list)
+    keep_sources: set[str] = field(default_factory=set)   # unchanged: reuse stored chunks
+    files: list[FileChunks] = field(default_factory=list)  # added/updated files
+    file_rows: list[FileRow] = field(default_factory=list)
+    gone_sources: set[str] = field(default_factory=set)   # indexed before, not kept now
+    removed_ids: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    previous_rows: dict[str, FileRow] = field(default_factory=dict)  # the files it knew
+
+    @property
+    def to_embed(self) -> int:
+        return sum(f.to_embed for f in self.files)
+
+
+@dataclass(frozen=True)
+class _ToParse:
+    """A file to parse while planning: its place in the plan, what the walk found, and
+    its row in the previous version (if any)."""
+
+    slot: int  # in ``Plan.reports`` and ``Plan.file_rows``
+    file: CorpusFile
+    sha256: str
+    old: FileRow | None
+
+    def row(self, status: str, reason: str | None = None, posts: int = 0, chunks: int = 0
+            ) -> FileRow:
+        return FileRow(self.file.source, self.sha256, self.file.size, self.file.mtime_ns,
+                       status, reason, posts, chunks)
+
+
+def unique(chunks: list[Chunk]) -> tuple[list[Chunk], np.ndarray]:
+    """``chunks`` without repeated ids (a post repeated within a file), and their ids."""
+    ids: dict[int, Chunk] = {}
+    for chunk in chunks:
+        ids.setdefault(faiss_id(chunk.chunk_id), chunk)
+    return list(ids.values()), np.fromiter(ids, np.int64, len(ids))
+
+
+def plan_corpus(corpus_dir: Path, previous: ChunkStore | None, parser: ParsePool,
+                reparse_all: bool = False) -> Plan:
+    """The plan of a build of ``corpus_dir`` on top of the ``previous`` version's store."""
+    known = previous.file_rows() if previous is not None else {}
+    plan = Plan(previous_rows=known)
+    files = walk_corpus(corpus_dir)
+    to_parse = _unchanged_or_to_parse(plan, files, known, reparse_all)
+    parsed = parser.map(parse_for_plan, [parser.job(t.file.path, t.file.source)
+                                         for t in to_parse])
+    kept = 0  # chunks kept from planning for writing, up to PLAN_KEEP_CHUNKS
+    for item, (posts, chunks, reason) in zip(to_parse, parsed, strict=True):
+        if reason is not None:
+            _skipped(plan, item, reason)
+        else:
+            kept = _parsed(plan, item, posts, chunks, kept)
+    seen = {f.source for f in files}
+    for source, old in known.items():
+        if source not in seen and old.indexed:
+            plan.reports.append(FileReport(source, "removed", None, old.posts, old.chunks))
+    plan.gone_sources = {s for s, old in known.items() if old.indexed} - plan.keep_sources
+    if previous is not None:
+        _match_previous(previous, plan)
+    return plan
+
+
+def _unchanged_or_to_parse(plan: Plan, files: list[CorpusFile], known: dict[str, FileRow],
+                           reparse_all: bool) -> list[_ToParse]:
+    """Put the unchanged files in ``plan``; the others, in order, are to be parsed (their
+    slots in the plan held open). A file whose size and mtime match is not hashed again."""
+    to_parse: list[_ToParse] = []
+    for file in files:
+        old = known.get(file.source)
+        if old is not None and old.size == file.size and old.mtime_ns == file.mtime_ns:
+            sha = old.sha256
+        else:
+            sha = sha256_file(file.path)
+        if old is not None and old.sha256 == sha and not reparse_all:
+            plan.file_rows.append(old.restat(file.size, file.mtime_ns))
+            if old.indexed:
+                plan.keep_sources.add(file.source)
+                plan.reports.append(FileReport(file.source, "unchanged", None, old.posts,
+                                               old.chunks))
+            else:
+                plan.reports.append(FileReport(file.source, "skipped", old.reason))
+            continue
+        to_parse.append(_ToParse(len(plan.reports), file, sha, old))
+        plan.reports.append(None)
+        plan.file_rows.append(None)
+    return to_parse
+
+
+def _skipped(plan: Plan, item: _ToParse, reason: str) -> None:
+    source = item.file.source
+    if item.old is not None and item.old.indexed:
+        # Keep what was indexed from the last good version of this file.
+        plan.keep_sources.add(source)
+        plan.file_rows[item.slot] = item.old
+        reason += " (kept the previously indexed version)"
+    else:
+        plan.file_rows[item.slot] = item.row("skipped", reason)
+    plan.reports[item.slot] = FileReport(source, "skipped", reason)
+
+
+def _parsed(plan: Plan, item: _ToParse, posts: int, chunks: list[Chunk], kept: int) -> int:
+    """Add a parsed file to ``plan``; returns the chunks kept for writing so far."""
+    chunks, ids = unique(chunks)
+    keep = kept + len(chunks) <= PLAN_KEEP_CHUNKS
+    kept += len(chunks) if keep else 0
+    plan.files.append(FileChunks(item.file.source, ids, np.zeros(len(ids), bool),
+                                 path=item.file.path,
+                                 chunks=(lambda c=chunks: c) if keep else None))
+    status = "updated" if item.old is not None and item.old.indexed else "added"
+    plan.file_rows[item.slot] = item.row("indexed", None, posts, len(ids))
+    plan.reports[item.slot] = FileReport(item.file.source, status, None, posts, len(ids))
+    return kept
+
+
+def _match_previous(previous: ChunkStore, plan: Plan) -> None:
+    """Mark the planned chunks the previous version stores, and collect the ids of its
+    rows that go: every row of a gone source that the source's new chunks do not repeat.
+    Chunk ids hash the source, so a chunk can only be reused from its own file."""
+    planned = {f.source: i for i, f in enumerate(plan.files)}
+    removed: list[np.ndarray] = []
+    for source, old in previous.ids_by_source(plan.gone_sources).items():
+        if source in planned:
+            file = plan.files[planned[source]]
+            plan.files[planned[source]] = replace(file, stored=np.isin(file.ids, old))
+            old = old[~np.isin(old, file.ids)]
+        removed.append(old)
+    if removed:
+        plan.removed_ids = np.concatenate(removed)
+
+
+def planned_chunks(plan: Plan, parser: ParsePool) -> Iterator[tuple[FileChunks, list[Chunk]]]:
+    """Each planned file with its chunks, produced again (parsed in ``parser``'s workers)."""
+    jobs = [parser.job(f.path, f.source) for f in plan.files if f.chunks is None]
+    parsed = parser.map(parse_again, jobs)
+    for file in plan.files:
+        chunks = file.chunks() if file.chunks is not None else next(parsed)
+        if isinstance(chunks, str):
+            raise CorpusChangedError(file.source, f" ({chunks})")
+        yield file, chunks

@@ -1,0 +1,240 @@
+"""The chunk store: one sqlite file per version, and every SQL statement the package runs.
+
+``chunks`` holds each passage by its FAISS id (a hash of its content, ``records.faiss_id``)
+with the fields a ``Chunk`` has; ``files`` holds a ``FileRow`` per corpus file. Nothing
+outside this module writes SQL: readers call ``ChunkStore``'s named methods, a build writes
+through ``ChunkWriter``.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterable, Iterator
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+
+from assistant.index.files import FileRow
+from assistant.index.lexical import LexicalRow, passage_text
+from assistant.records import Chunk, faiss_id
+
+__all__ = ["CHUNKS_FILE", "CHUNK_COLUMNS", "ChunkStore", "ChunkWriter", "chunk_from_row",
+           "connect_readonly"]
+
+CHUNKS_FILE = "chunks.sqlite"
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS chunks (
+    id INTEGER PRIMARY KEY,          -- FAISS id
+    chunk_id TEXT NOT NULL UNIQUE,   -- content hash
+    post_id TEXT NOT NULL,
+    source TEXT NOT NULL,
+    title TEXT NOT NULL,
+    date TEXT,
+    kind TEXT NOT NULL,
+    author TEXT,
+    comment_number TEXT,
+    position INTEGER NOT NULL,
+    text TEXT NOT NULL,
+    url TEXT,
+    context TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX IF NOT EXISTS chunks_source ON chunks(source);
+CREATE INDEX IF NOT EXISTS chunks_date ON chunks(date);
+CREATE INDEX IF NOT EXISTS chunks_kind ON chunks(kind);
+CREATE INDEX IF NOT EXISTS chunks_author ON chunks(author COLLATE NOCASE);
+CREATE TABLE IF NOT EXISTS files (
+    source TEXT PRIMARY KEY,
+    sha256 TEXT,
+    size INTEGER,
+    mtime_ns INTEGER,
+    status TEXT NOT NULL,            -- indexed | skipped
+    reason TEXT,
+    posts INTEGER NOT NULL DEFAULT 0,
+    chunks INTEGER NOT NULL DEFAULT 0
+);
+"""
+
+CHUNK_COLUMNS = ("id", "chunk_id", "post_id", "source", "title", "date", "kind", "author",
+                 "comment_number", "position", "text", "url", "context")
+_FILE_COLUMNS = "source, sha256, size, mtime_ns, status, reason, posts, chunks"
+_INSERT = (f"INSERT OR REPLACE INTO chunks ({', '.join(CHUNK_COLUMNS)}) "
+           f"VALUES ({', '.join('?' * len(CHUNK_COLUMNS))})")
+_BATCH = 500  # ids or sources per ``IN (...)``: well under sqlite's variable limit
+
+
+def chunk_from_row(row: sqlite3.Row | tuple) -> Chunk:
+    values = dict(zip(CHUNK_COLUMNS, row, strict=False))
+    return Chunk(
+        chunk_id=values["chunk_id"], post_id=values["post_id"], source=values["source"],
+        title=values["title"],
+        date=date.fromisoformat(values["date"]) if values["date"] else None,
+        kind=values["kind"], author=values["author"], comment_number=values["comment_number"],
+        position=values["position"], text=values["text"], url=values["url"],
+        context=values["context"],
+    )
+
+
+def _chunk_row(chunk: Chunk) -> tuple:
+    return (faiss_id(chunk.chunk_id), chunk.chunk_id, chunk.post_id, chunk.source, chunk.title,
+            chunk.date.isoformat() if chunk.date else None, chunk.kind, chunk.author,
+            chunk.comment_number, chunk.position, chunk.text, chunk.url, chunk.context)
+
+
+def connect_readonly(path: Path) -> sqlite3.Connection:
+    """A published version is never written again; its readers may share one connection
+    across threads (each statement is a single call)."""
+    return sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
+
+
+def _batches(items: list, size: int = _BATCH) -> Iterator[list]:
+    for start in range(0, len(items), size):
+        yield items[start:start + size]
+
+
+def _marks(items: list) -> str:
+    return ",".join("?" * len(items))
+
+
+class ChunkStore:
+    """Reading a chunk store. ``db``, the sqlite connection, is for this module's methods."""
+
+    def __init__(self, db: sqlite3.Connection):
+        self.db = db
+
+    @staticmethod
+    def read(path: Path) -> ChunkStore:
+        """The chunk store at ``path``, read-only."""
+        return ChunkStore(connect_readonly(path))
+
+    def close(self) -> None:
+        self.db.close()
+
+    # ------------------------------------------------------------ passages
+
+    def chunks_by_ids(self, ids: list[int]) -> dict[int, Chunk]:
+        if not ids:
+            return {}
+        rows = self.db.execute(
+            f"SELECT {', '.join(CHUNK_COLUMNS)} FROM chunks WHERE id IN ({_marks(ids)})",
+            [int(i) for i in ids]).fetchall()
+        return {row[0]: chunk_from_row(row) for row in rows}
+
+    def ids_by_author(self, author: str) -> np.ndarray:
+        """Ids of the passages by ``author`` (any case), through the index on author."""
+        rows = self.db.execute("SELECT id FROM chunks WHERE author = ? COLLATE NOCASE",
+                               (author,)).fetchall()
+        return np.asarray([r[0] for r in rows], np.int64)
+
+    def authors(self, limit: int = 300) -> list[str]:
+        """The ``limit`` most frequent non-empty authors (one spelling of each, whatever
+        its case), most frequent first."""
+        rows = self.db.execute(
+            "SELECT author, COUNT(*) AS c FROM chunks WHERE author IS NOT NULL AND author != '' "
+            "GROUP BY author COLLATE NOCASE ORDER BY c DESC LIMIT ?", (limit,)).fetchall()
+        return [r[0] for r in rows]
+
+    def sign_offs(self, row_ids: list[int]) -> dict[int, int]:
+        """For each passage of ``row_ids`` in a signed section of a post (it has an author
+        but not the author's name), the row id of the section's last passage that holds the
+        name: the sign-off (``search.authorship``)."""
+        if not row_ids:
+            return {}
+        ids = [int(i) for i in row_ids]
+        rows = self.db.execute(
+            f"SELECT id, post_id, author, text FROM chunks WHERE id IN ({_marks(ids)}) "
+            "AND kind = 'post' AND author IS NOT NULL", ids).fetchall()
+        found: dict[int, int] = {}
+        for row_id, post_id, author, text in rows:
+            if author in text:
+                continue  # already the passage with the name in it
+            sign_off = self.db.execute(
+                "SELECT id FROM chunks WHERE post_id = ? AND kind = 'post' AND author = ? "
+                "AND instr(text, author) > 0 ORDER BY position DESC LIMIT 1",
+                (post_id, author)).fetchone()
+            if sign_off:
+                found[row_id] = sign_off[0]
+        return found
+
+    def titles(self) -> list[str]:
+        """Every distinct post title, sorted."""
+        return [t for (t,) in self.db.execute("SELECT DISTINCT title FROM chunks ORDER BY title")]
+
+    def count(self, kind: str | None = None) -> int:
+        if kind is None:
+            return self.db.execute("SELECT COUNT(*) FROM chunks").fetchone()[0]
+        return self.db.execute("SELECT COUNT(*) FROM chunks WHERE kind = ?", (kind,)).fetchone()[0]
+
+    def all_ids(self) -> np.ndarray:
+        return np.fromiter((r[0] for r in self.db.execute("SELECT id FROM chunks")),
+                           dtype=np.int64)
+
+    def ids_by_source(self, sources: Iterable[str]) -> dict[str, np.ndarray]:
+        """The ids of each of ``sources`` that has passages."""
+        found: dict[str, list[int]] = {}
+        for part in _batches(sorted(sources)):
+            for source, row_id in self.db.execute(
+                    f"SELECT source, id FROM chunks WHERE source IN ({_marks(part)})", part):
+                found.setdefault(source, []).append(row_id)
+        return {source: np.asarray(ids, np.int64) for source, ids in found.items()}
+
+    def post_counts(self, sources: set[str] | None = None) -> tuple[int, int]:
+        """(posts, comments) in ``sources`` (all when None); a post lives in one source."""
+        query = ("SELECT COUNT(DISTINCT post_id), COUNT(DISTINCT CASE WHEN kind = 'comment' "
+                 "THEN post_id || '#' || comment_number END) FROM chunks")
+        if sources is None:
+            return tuple(self.db.execute(query).fetchone())
+        posts = comments = 0
+        for part in _batches(sorted(sources)):
+            p, c = self.db.execute(f"{query} WHERE source IN ({_marks(part)})", part).fetchone()
+            posts, comments = posts + p, comments + c
+        return posts, comments
+
+    def lexical_rows(self, ids: np.ndarray) -> Iterator[LexicalRow]:
+        """BM25 rows of ``ids``, in that order."""
+        for part in _batches(ids.tolist()):
+            found = {row[0]: row for row in self.db.execute(
+                "SELECT id, title, author, text, date, kind FROM chunks "
+                f"WHERE id IN ({_marks(part)})", part)}
+            for row_id in part:
+                _, title, author, text, day, kind = found[row_id]
+                yield LexicalRow(row_id, passage_text(title, author, text),
+                                 date.fromisoformat(day) if day else None, kind)
+
+    # ------------------------------------------------------------ files
+
+    def file_rows(self) -> dict[str, FileRow]:
+        """Each corpus file the version knows, by source, in the table's order."""
+        return {row[0]: FileRow(*row)
+                for row in self.db.execute(f"SELECT {_FILE_COLUMNS} FROM files")}
+
+    def file_status_counts(self) -> dict[str, int]:
+        """Files by status: ``{"indexed": n, "skipped": m}``."""
+        return dict(self.db.execute("SELECT status, COUNT(*) FROM files GROUP BY status"))
+
+
+class ChunkWriter(ChunkStore):
+    """A chunk store being written (a version in staging), created if it does not exist."""
+
+    @staticmethod
+    def create(path: Path) -> ChunkWriter:
+        """Open ``path`` for writing, creating the tables it lacks."""
+        db = sqlite3.connect(path, check_same_thread=False)
+        db.executescript(_SCHEMA)
+        db.execute("PRAGMA synchronous = OFF")  # the whole folder is fsynced before publish
+        return ChunkWriter(db)
+
+    def insert(self, chunks: Iterable[Chunk]) -> None:
+        """Add or replace passages (by id)."""
+        self.db.executemany(_INSERT, [_chunk_row(c) for c in chunks])
+
+    def delete(self, ids: np.ndarray) -> None:
+        self.db.executemany("DELETE FROM chunks WHERE id = ?", ((int(i),) for i in ids))
+
+    def replace_files(self, rows: Iterable[FileRow]) -> None:
+        self.db.execute("DELETE FROM files")
+        self.db.executemany("INSERT INTO files VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                            [row.astuple() for row in rows])
+
+    def commit(self) -> None:
+        self.db.commit()

@@ -1,0 +1,50 @@
+"""One file or text to posts: the format is chosen by content first, then by suffix."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from assistant.ingest.blogtext import parse_blog_text
+from assistant.ingest.files import SkippedFile, check_suffix, read_text
+from assistant.ingest.frontmatter import front_matter
+from assistant.ingest.htmlpage import looks_like_html, parse_html
+from assistant.ingest.markdown import parse_markdown
+from assistant.ingest.whitespace import prepare
+from assistant.records import Post
+
+__all__ = [
+    "PARSER_VERSION",
+    "parse_file",
+    "parse_text",
+]
+
+# Bumped whenever a parser's output changes for some input, so that an existing index parses
+# every file again instead of keeping old text for files whose bytes did not change (chunks
+# whose text is unchanged keep their ids and vectors: nothing is embedded twice).
+# 2: Markdown through markdown-it-py and front matter through YAML (was hand-written).
+PARSER_VERSION = 2
+
+
+def parse_file(path: Path, source: str, max_bytes: int = 20 * 1024 * 1024) -> list[Post]:
+    """Read and parse one file. Raises ``SkippedFile`` for empty, binary, oversized files."""
+    path = Path(path)
+    posts = parse_text(read_text(path, max_bytes), source, path.suffix.lower())
+    if not posts:
+        raise SkippedFile("no text found")
+    return posts
+
+
+def parse_text(text: str, source: str, suffix: str = ".txt") -> list[Post]:
+    """Parse decoded text; ``suffix`` picks the format (.txt, .md, .html)."""
+    suffix = suffix.lower()
+    if suffix and not suffix.startswith("."):
+        suffix = "." + suffix
+    check_suffix(suffix)
+    text = prepare(text)
+    if not text.strip():
+        return []
+    if suffix in (".html", ".htm") or looks_like_html(text):
+        return parse_html(text, source)
+    if suffix in (".md", ".markdown") or front_matter(text)[0]:
+        return parse_markdown(text, source)
+    return parse_blog_text(text, source)

@@ -1,0 +1,36 @@
+"""The one way to open a warm ``Assistant``, used by the page (``app.py``), REST and MCP.
+
+In order: build the index when it is missing or stale (with FAISS's default threads, which
+training and adding vectors use), set the process-wide query settings once
+(``runtime.configure_for_queries``), open the ``Retriever``, run one search so the embedding
+model, FAISS and BM25 are loaded before concurrent requests arrive, and pick the backend
+(``settings.backend`` unless one is given; a model is loaded on first use).
+"""
+
+from __future__ import annotations
+
+from assistant.answer.assistant import Assistant
+from assistant.index import ensure_index
+from assistant.runtime import configure_for_queries
+from assistant.search.retriever import Retriever
+from assistant.settings import Settings
+
+__all__ = ["open_assistant"]
+
+
+def open_assistant(settings: Settings | None = None, backend=None, *, build: bool = True,
+                   quiet: bool = False, warm: bool = True, embedder=None) -> Assistant:
+    """An ``Assistant`` over ``settings.index_dir`` with its indexes and embedder loaded.
+
+    ``backend`` is a spec string or a ``ChatBackend``; ``build=False`` opens the index as it
+    is; ``quiet`` silences the build's progress (it goes to stderr either way); ``embedder``
+    replaces the model the index names (tests pass the package's fake).
+    """
+    settings = settings or Settings.from_env()
+    if build:
+        ensure_index(settings, quiet=quiet)
+    configure_for_queries()
+    retriever = Retriever.open(settings.index_dir, settings=settings, embedder=embedder)
+    if warm:
+        retriever.search("warm up", k=1)
+    return Assistant(retriever, backend=backend or settings.backend, settings=settings)

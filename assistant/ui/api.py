@@ -1,0 +1,73 @@
+"""The page's endpoints for programs (``gradio_client``): ``/chat``, ``/search``, ``/ask``.
+
+This is the "second HTTP API" beside ``assistant serve`` (REST, ``/v1``, MCP), kept because
+the README documents ``Client(url).predict(question, api_name="/chat")`` and ``/search`` for
+people who run only the page. It adds nothing of its own: ``/search`` takes the filters of
+``serve.schemas.SearchFilters`` and returns ``Hit.as_dict()``, ``/ask`` returns
+``Answer.as_dict()`` (the REST shapes), and ``/chat`` the answer with the references the
+"copy as text" button gives. For anything more (history,
+filters on answers, streaming, backends) use the REST service.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+import gradio as gr
+
+from assistant.records import Answer, AnswerEvent
+from assistant.serve.schemas import SearchFilters
+from assistant.ui.errors import human_error
+from assistant.ui.render import answer_plain
+
+__all__ = ["PageApi"]
+
+INCOMPLETE = "The answer stopped before it was complete."
+
+
+def _final(events: Iterable[Any]) -> Answer | None:
+    """The stream's ``Answer``, or None if it ended without one."""
+    answer = None
+    for event in events:
+        if isinstance(event, AnswerEvent):
+            answer = event.answer
+    return answer
+
+
+class PageApi:
+    """The endpoints, bound to one assistant; ``register`` adds them to the open Blocks."""
+
+    def __init__(self, assistant: Any):
+        self.assistant = assistant
+
+    def register(self) -> None:
+        gr.api(self.chat, api_name="chat")
+        gr.api(self.search, api_name="search")
+        gr.api(self.ask, api_name="ask")
+
+    def chat(self, question: str) -> str:
+        """Answer a question from the archive; returns the answer text with its references."""
+        question = (question or "").strip()
+        if not question:
+            return "Please ask a question."
+        try:
+            answer = _final(self.assistant.stream(question, history=[]))
+            return INCOMPLETE if answer is None else answer_plain(answer)
+        except Exception as exc:
+            return f"Could not answer: {human_error(exc)}"
+
+    def search(self, query: str, k: int = 5, since: str = "", until: str = "",
+               kind: str = "both", author: str = "") -> list[dict]:
+        """Retrieve passages: a list of hits (text, score, source, title, date, kind, author)."""
+        filters = SearchFilters(since=since or None, until=until or None, kind=kind or None,
+                                author=author or None)  # validated as REST's /search does
+        hits = self.assistant.retriever.search(query, k=int(k), **filters.kwargs())
+        return [h.as_dict() for h in hits]
+
+    def ask(self, question: str) -> dict:
+        """Answer a question; returns {answer, refused, citations} as JSON."""
+        answer = _final(self.assistant.stream(question, history=[]))
+        if answer is None:
+            raise gr.Error(INCOMPLETE)
+        return answer.as_dict()

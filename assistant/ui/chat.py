@@ -1,0 +1,178 @@
+"""The chat's callbacks: a question goes in, the answer streams into the chat while the
+sources panel fills, and the copies (Markdown, text) are ready at the end.
+
+Stream events are dispatched by type (``match`` on the classes of ``assistant.records``), not
+by class name; an event the page does not show (none today) is passed over.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
+from typing import Any
+
+import gradio as gr
+
+from assistant.records import Answer, AnswerEvent, Event, NoticeEvent, SourcesEvent, TextDelta
+from assistant.settings import Settings
+from assistant.ui.backends import BackendControls, backend_label
+from assistant.ui.cards import Turn, render_sources
+from assistant.ui.errors import human_error
+from assistant.ui.messages import draft_message, error_message, final_message
+from assistant.ui.render import answer_markdown, answer_plain, md_esc
+
+__all__ = ["KIND_CHOICES", "MAX_TURNS_SHOWN", "ChatHandlers", "Controls"]
+
+MAX_TURNS_SHOWN = 8
+KIND_CHOICES = ("Both", "Posts", "Comments")
+INCOMPLETE = "The answer stopped before it was complete."
+
+
+@dataclass(frozen=True)
+class Controls:
+    """The options panel's values, in the order the page passes them."""
+
+    k: Any = 5
+    since: str | None = ""
+    until: str | None = ""
+    kind: str | None = "Both"
+    author: str | None = ""
+    choice: str = "Extractive"
+    model: str = ""
+    url: str = ""
+    gguf: str = ""
+
+    def search(self) -> dict[str, Any]:
+        """Keyword options for ``Assistant.stream``: blanks are no filter."""
+        return {"k": int(self.k or 5), "since": (self.since or "").strip() or None,
+                "until": (self.until or "").strip() or None,
+                "kind": {"Posts": "post", "Comments": "comment"}.get(self.kind or ""),
+                "author": (self.author or "").strip() or None}
+
+    def backend(self) -> str:
+        """The spec the backend controls give (ValueError naming the missing field)."""
+        return BackendControls(self.choice, self.model, self.url, self.gguf).spec()
+
+
+class _Reply:
+    """One answer being streamed: the chat's last message, the turn's sources, and the
+    outputs of each step (chat, sources, history, turns, counter, Markdown, text)."""
+
+    def __init__(self, question: str, chat: list, history: list, turns: list, counter: int):
+        self.question, self.chat, self.history, self.counter = question, chat, history, counter
+        self.turn = Turn(counter, question)
+        self.turns = [*turns, self.turn][-MAX_TURNS_SHOWN:]
+        self.text = ""
+        self.notices: list[str] = []
+
+    def _update(self, turn: Turn) -> None:
+        self.turn = self.turns[-1] = turn
+
+    def step(self, message: str, *, sources: bool = True, copies: tuple = ("", "")) -> tuple:
+        self.chat[-1] = {"role": "assistant", "content": message}
+        return ([*self.chat], render_sources(self.turns) if sources else gr.skip(),
+                self.history, self.turns, self.counter, *copies)
+
+    def on(self, event: Event) -> tuple | None:
+        """The outputs after ``event`` (None: nothing to show yet)."""
+        match event:
+            case SourcesEvent(passages=passages):
+                self._update(replace(self.turn, passages=tuple(passages)))
+                return self.step(f"*Found {len(passages)} passages; writing the answer…*")
+            case TextDelta(text=text):
+                self.text += text
+                return self.step(draft_message(self.text, self.turn, self.notices),
+                                 sources=False)
+            case NoticeEvent(message=message):
+                self.notices.append(message)
+                return None
+            case AnswerEvent(answer=answer):
+                return self.finish(answer)
+        return None
+
+    def finish(self, answer: Answer) -> tuple:
+        self._update(self.turn.answered(answer))
+        if answer.notice and answer.notice not in self.notices:
+            self.notices.append(answer.notice)
+        self.history += [{"role": "user", "content": self.question},
+                         {"role": "assistant", "content": answer.text}]
+        return self.step(final_message(answer, self.turn, self.notices),
+                         copies=(answer_markdown(answer), answer_plain(answer)))
+
+    def stopped(self) -> tuple:
+        """The stream ended without an answer."""
+        self._update(replace(self.turn, done=True))
+        return self.step(draft_message(self.text or INCOMPLETE, self.turn, self.notices))
+
+    def failed(self, exc: BaseException) -> tuple:
+        self._update(replace(self.turn, done=True))
+        return self.step(error_message(self.text, self.turn, self.notices, human_error(exc)))
+
+
+class ChatHandlers:
+    """The chat tab's callbacks, bound to one assistant and its settings."""
+
+    def __init__(self, assistant: Any, settings: Settings):
+        self.assistant = assistant
+        self.settings = settings
+
+    def _stream(self, question: str, history: list[dict], controls: Controls) -> Iterator[Any]:
+        options = controls.search()
+        spec = controls.backend()
+        if spec != getattr(self.assistant, "backend", spec):
+            options["backend"] = spec
+        return self.assistant.stream(question, history=history, **options)
+
+    def respond(self, question, chat, history, turns, counter, *controls):
+        """Stream one answer into the chat and the sources panel.
+
+        Gradio passes the inputs in order: the question, the chat and the conversation's
+        state, then the options panel's values (``Controls``)."""
+        chat, history, turns = list(chat or []), list(history or []), list(turns or [])
+        counter = int(counter or 0) + 1
+        question = (question or "").strip()
+        if not question:
+            yield [*chat], gr.skip(), history, turns, counter, gr.skip(), gr.skip()
+            return
+        chat.append({"role": "assistant", "content": "*Searching the archive…*"})
+        reply = _Reply(question, chat, history, turns, counter)
+        yield reply.step(chat[-1]["content"])
+        try:
+            for event in self._stream(question, history, Controls(*controls)):
+                outputs = reply.on(event)
+                if outputs is not None:
+                    yield outputs
+                if isinstance(event, AnswerEvent):
+                    return
+            yield reply.stopped()
+        except Exception as exc:  # shown to the person, never as a stack trace
+            yield reply.failed(exc)
+
+    @staticmethod
+    def add_user(question, chat):
+        """Put the question in the chat at once (escaped) and clear the box."""
+        question = (question or "").strip()
+        chat = list(chat or [])
+        if question:
+            chat.append({"role": "user", "content": md_esc(question)})
+        return "", chat, question
+
+    @staticmethod
+    def new_chat():
+        return [], [], [], 0, render_sources([]), "", "", ""
+
+    @staticmethod
+    def model_line(choice, model, url, gguf) -> str:
+        """The header's "Answering with" line for the backend controls."""
+        try:
+            spec = BackendControls(choice, model, url, gguf).spec()
+        except ValueError as exc:
+            return f"**Model:** {md_esc(str(exc))}"
+        return f"**Answering with:** {md_esc(backend_label(spec))}"
+
+    @staticmethod
+    def pick_example(data: gr.SelectData, chat):
+        """An example question clicked in the empty chat, asked like a typed one."""
+        value = data.value
+        text = str(value.get("text", "")) if isinstance(value, dict) else str(value)
+        return ChatHandlers.add_user(text, chat)
