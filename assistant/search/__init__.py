@@ -1,1 +1,11 @@
-"""TODO."""
+"""Search: the ``Retriever`` over a built index, the surface every door sits on.
+
+* ``filters`` — ``Filters`` (dates, posts or comments, author), validated once
+* ``fusion`` — convex (the default) and reciprocal-rank fusion of dense and BM25 rankings
+* ``authorship`` — "who wrote …" questions bring in the signed passage of a guest piece
+* ``dedupe`` — near-duplicate passages take one place in the results
+* ``retriever`` — ``Retriever.open(index_dir)`` and ``search(query, k, since, until, kind,
+  author, mode)``
+
+Imports the ``index`` and ``embed`` stages and the leaves.
+"""
