@@ -110,6 +110,8 @@ def _cmd_stats(args: argparse.Namespace) -> int:
 
 
 def _open_assistant(args: argparse.Namespace):
+    """The CLI's light path: the index as it is (``index`` builds it), no warm-up search,
+    since it answers one question and exits (servers use ``serve.bootstrap``)."""
     from assistant.answer.assistant import Assistant
 
     settings = _settings(args)

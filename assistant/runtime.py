@@ -2,8 +2,13 @@
 
 FAISS's OpenMP thread count belongs to the whole process, so changing it around each search
 (as the dense index once did) races when the page runs several searches at once. A process
-that answers queries calls ``configure_for_queries`` once, before it serves; a process that
-only builds keeps FAISS's default of one thread per core for training and adding vectors.
+that answers queries calls ``configure_for_queries`` once, before it serves (the bootstrap
+of the page, REST and MCP; the CLI's search and ask; the benchmarks' timed searches); a
+process that only builds keeps FAISS's default of one thread per core for training and
+adding vectors. The page also re-indexes uploads in its serving process, so those builds
+run FAISS on one thread: an upload is a few files, and an exact index (below
+``ASSISTANT_ANN_THRESHOLD`` chunks) needs no training; a large archive is best indexed with
+``python -m assistant index``. Library code that serves queries calls it once too.
 """
 
 from __future__ import annotations

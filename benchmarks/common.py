@@ -27,7 +27,14 @@ QUERIES = 100  # timed searches per measurement
 
 
 def timed(fn: Callable, items: Iterable) -> tuple[float, float, list]:
-    """``(p50 ms, p95 ms, results)`` of ``fn`` called once per item."""
+    """``(p50 ms, p95 ms, results)`` of ``fn`` called once per item.
+
+    Timed calls run as a serving process runs them: FAISS on one OpenMP thread, set once
+    (``assistant.runtime``; builds timed before this keep FAISS's default threads).
+    """
+    from assistant.runtime import configure_for_queries
+
+    configure_for_queries()
     times, results = [], []
     for item in items:
         t = time.perf_counter()
@@ -70,7 +77,10 @@ def in_subprocess(fn: Callable, *args: object, what: str) -> dict:
     """
     module = fn.__module__
     if module == "__main__":  # run as ``python -m benchmarks.x``: the child imports it by name
-        module = sys.modules["__main__"].__spec__.name
+        spec = sys.modules["__main__"].__spec__
+        if spec is None:
+            raise SystemExit("run benchmarks as modules: python -m benchmarks.<name>")
+        module = spec.name
     payload = json.dumps([str(a) if isinstance(a, Path) else a for a in args])
     env = dict(os.environ)  # the checkout first, so the child finds ``benchmarks``
     env["PYTHONPATH"] = os.pathsep.join(p for p in (str(REPO), env.get("PYTHONPATH")) if p)

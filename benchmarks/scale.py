@@ -93,12 +93,14 @@ def _searches(store, archive: SyntheticArchive, qvecs: dict, real_queries: bool)
     from assistant.search.retriever import Retriever
     from assistant.settings import Settings
 
-    retriever = Retriever(store, archive.embedder)
+    settings = Settings.from_env()
+    retriever = Retriever(store, archive.embedder, fusion=settings.fusion,
+                          bm25_weight=settings.bm25_weight)
     real = None
     if real_queries:
         from assistant.embed.embedder import Embedder
 
-        real = Embedder.from_settings(Settings.from_env())
+        real = Embedder.from_settings(settings)
         real.embed_query("warm up")
     retriever.embedder = _QueryVectors(archive.embedder, qvecs, real)
     row = {}

@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from assistant.embed.fake import FakeEmbedder, Lexicon
+from assistant.hashing import sha256_file
 from assistant.records import Chunk, faiss_id
 from benchmarks.common import DIM, QUERIES
 
@@ -133,7 +134,7 @@ def _write_posts(texts: list[str], out_dir: Path) -> tuple[list[Chunk], list[tup
         path = out_dir / source
         path.write_text(f"{day:%A %-d %B %Y}\n\n{title}\n\n{body}.\n")
         stat = path.stat()
-        sha = hashlib.sha256(path.read_bytes()).hexdigest()
+        sha = sha256_file(path)
         count = min(_PER_POST, len(texts) - post)
         for j in range(count):
             i = post + j

@@ -25,10 +25,11 @@ from assistant.embed.model_files import (
     int8_model_dir,
     resolve_model_path,
 )
+from assistant.settings import EmbeddingBackend, choices
 
 __all__ = ["BACKENDS", "Embedder", "cuda_available", "resolve_backend"]
 
-BACKENDS = ("auto", "torch", "onnx-int8")
+BACKENDS = choices(EmbeddingBackend)
 
 
 def cuda_available() -> bool:

@@ -25,6 +25,7 @@ from assistant.index.build import build_from_chunks, build_index
 from assistant.index.files import corpus_embed_texts, iter_corpus_files
 from assistant.index.index_store import IndexStore
 from assistant.index.manifest import FORMAT_VERSION, IndexMismatchError
+from assistant.index.plan import CorpusChangedError
 from assistant.index.report import BuildReport, FileReport
 from assistant.index.status import ensure_index, index_status
 from assistant.index.versions import IndexNotFoundError
@@ -32,6 +33,7 @@ from assistant.index.versions import IndexNotFoundError
 __all__ = [
     "FORMAT_VERSION",
     "BuildReport",
+    "CorpusChangedError",
     "FileReport",
     "IndexMismatchError",
     "IndexNotFoundError",

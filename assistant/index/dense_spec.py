@@ -9,11 +9,11 @@ from __future__ import annotations
 import math
 from dataclasses import asdict, dataclass
 
-from assistant.settings import Settings
+from assistant.settings import IndexType, Settings, choices
 
 __all__ = ["DENSE_KINDS", "DenseSpec", "choose_spec", "train_size"]
 
-DENSE_KINDS = ("flat", "ivf", "hnsw")
+DENSE_KINDS = tuple(kind for kind in choices(IndexType) if kind != "auto")
 
 
 @dataclass(frozen=True)
@@ -56,13 +56,9 @@ def choose_spec(settings: Settings, n: int) -> DenseSpec:
     kind = settings.index_type
     if kind == "auto":
         kind = "flat" if n < settings.ann_threshold else "ivf"
-    if kind not in DENSE_KINDS:
-        raise ValueError(f"index_type must be auto, {', '.join(DENSE_KINDS)}; got {kind!r}")
     storage = settings.vector_storage
     if storage == "auto":
         storage = "float32" if kind == "flat" else "float16"
-    if storage not in ("float32", "float16"):
-        raise ValueError(f"vector_storage must be auto, float32 or float16; got {storage!r}")
     nlist = 0
     if kind == "ivf":
         # 4·sqrt(n) lists: at 1M synthetic chunks, sqrt(n) lists needed 256 probes for 0.89

@@ -13,26 +13,28 @@ calls the index stale.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
+from types import MappingProxyType
 
 from assistant.index.dense_spec import DenseSpec
 from assistant.index.files import FileRow
 from assistant.index.lexical import BM25_STEMMER, K1, B
 
-__all__ = ["FORMAT_VERSION", "Counts", "IndexMismatchError", "Manifest", "Mismatch",
-           "settings_for"]
+__all__ = ["BM25_SECTION", "FORMAT_VERSION", "MANIFEST_FILE", "Counts", "IndexMismatchError",
+           "Manifest", "Mismatch", "settings_for"]
 
 FORMAT_VERSION = 2  # 2: lexical/ postings replace bm25s files; dense kinds (flat/ivf/hnsw)
 MANIFEST_FILE = "manifest.json"
 # Recorded values, not import paths: "assistant.lexical" names the hand-written BM25 (it
 # lives in assistant/index/lexical.py now) in every manifest written since format 2.
-BM25_SECTION = {"library": "assistant.lexical", "stemmer": BM25_STEMMER, "stopwords": "en",
-                "method": "lucene", "k1": K1, "b": B}
+BM25_SECTION = MappingProxyType({"library": "assistant.lexical", "stemmer": BM25_STEMMER,
+                                 "stopwords": "en", "method": "lucene", "k1": K1, "b": B})
 RULES = ("format", "model", "dimension", "chunker")
 
 
@@ -172,11 +174,16 @@ class Manifest(Mapping):
 
     # The recorded sections by name (``manifest["embedding"]["model"]``), as when the
     # manifest was a dict: ``Retriever.manifest`` hands it to callers that read it so.
+    # Built once per manifest (it is frozen), not once per key read.
+    @functools.cached_property
+    def _sections(self) -> dict[str, object]:
+        return self.to_json()
+
     def __getitem__(self, key: str) -> object:
-        return self.to_json()[key]
+        return self._sections[key]
 
     def __iter__(self) -> Iterator[str]:
-        return iter(self.to_json())
+        return iter(self._sections)
 
     def __len__(self) -> int:
-        return len(self.to_json())
+        return len(self._sections)

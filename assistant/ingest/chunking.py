@@ -98,11 +98,14 @@ def _pack(text: str, config: ChunkerConfig) -> list[str]:
 
     chunks: list[str] = []
     current: list[_Unit] = []
+    size = 0  # tokens in ``current``, kept as it grows (summing per sentence is quadratic)
     for sentence, n in _units(text, config, count):
-        if current and sum(k for _, k in current) + n > config.max_tokens:
+        if current and size + n > config.max_tokens:
             chunks.append(" ".join(s for s, _ in current))
             current = _overlap(current, n, config)
+            size = sum(k for _, k in current)
         current.append((sentence, n))
+        size += n
     if current:
         chunks.append(" ".join(s for s, _ in current))
     return chunks

@@ -9,3 +9,8 @@
 
 Imports the ``index`` and ``embed`` stages and the leaves.
 """
+
+from assistant.search.filters import Filters
+from assistant.search.retriever import MAX_K, MODES, Retriever
+
+__all__ = ["MAX_K", "MODES", "Filters", "Retriever"]

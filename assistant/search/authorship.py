@@ -3,8 +3,8 @@
 A quoted letter or guest piece is split into chunks, and only the last of them holds the
 writer's name; the others match the topic of the question but not its answer. For a
 question that asks who wrote, signed or authored something, each well-ranked passage of a
-signed section (see ``corpus.signed_sections``) brings its section's sign-off passage in
-just ahead of it.
+signed section (see ``ingest.signatures.signed_sections``) brings its section's sign-off
+passage in just ahead of it.
 """
 
 from __future__ import annotations

@@ -9,7 +9,6 @@ wrote" questions (``search.authorship``) → near-duplicates dropped (``search.d
 from __future__ import annotations
 
 import os
-from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
@@ -52,9 +51,8 @@ class Retriever:
 
     def __init__(self, store: IndexStore, embedder: Embedder, fusion: Fusion | None = None,
                  bm25_weight: float | None = None):
-        checked = replace(Settings(), **{name: value for name, value in
-                                         (("fusion", fusion), ("bm25_weight", bm25_weight))
-                                         if value is not None})
+        given = {"fusion": fusion, "bm25_weight": bm25_weight}
+        checked = Settings(**{name: value for name, value in given.items() if value is not None})
         self.store = store
         self.embedder = embedder
         self.fusion = checked.fusion

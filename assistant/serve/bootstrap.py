@@ -19,12 +19,14 @@ __all__ = ["open_assistant"]
 
 
 def open_assistant(settings: Settings | None = None, backend=None, *, build: bool = True,
-                   quiet: bool = False, warm: bool = True, embedder=None) -> Assistant:
+                   quiet: bool = False, warm: bool = True, embedder=None,
+                   **assistant_options) -> Assistant:
     """An ``Assistant`` over ``settings.index_dir`` with its indexes and embedder loaded.
 
     ``backend`` is a spec string or a ``ChatBackend``; ``build=False`` opens the index as it
     is; ``quiet`` silences the build's progress (it goes to stderr either way); ``embedder``
-    replaces the model the index names (tests pass the package's fake).
+    replaces the model the index names (tests pass the package's fake);
+    ``assistant_options`` (``k``, ``max_passages``) go to the ``Assistant``.
     """
     settings = settings or Settings.from_env()
     if build:
@@ -33,4 +35,4 @@ def open_assistant(settings: Settings | None = None, backend=None, *, build: boo
     retriever = Retriever.open(settings.index_dir, settings=settings, embedder=embedder)
     if warm:
         retriever.search("warm up", k=1)
-    return Assistant(retriever, backend=backend or settings.backend, settings=settings)
+    return Assistant(retriever, backend=backend, settings=settings, **assistant_options)

@@ -18,7 +18,7 @@ from assistant.serve.bootstrap import open_assistant
 from assistant.serve.schemas import SearchFilters, filter_options
 from assistant.settings import Settings
 
-__all__ = ["AskRequest", "SearchQuery", "create_app", "serve", "sse_event"]
+__all__ = ["AskRequest", "SearchQuery", "create_app", "event_payload", "serve", "sse_event"]
 
 log = logging.getLogger("assistant.serve.http")
 

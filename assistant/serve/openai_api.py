@@ -17,6 +17,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from assistant.answer.references import CHAT_COMPLETION, REFERENCES, references_block
 from assistant.search.retriever import MAX_K
 from assistant.serve.schemas import SearchFilters, filter_options
 
@@ -33,7 +34,7 @@ __all__ = [
 log = logging.getLogger("assistant.serve.openai_api")
 
 MODEL_ID = "blog-archive"
-REFERENCES_HEADING = "References:"  # references.REFERENCES, as the block writes it
+REFERENCES_HEADING = f"{REFERENCES}:"  # how references_block starts the list
 _REFERENCES_SEPARATOR = f"\n\n{REFERENCES_HEADING}\n"
 
 
@@ -92,8 +93,6 @@ def split_messages(messages: list[ChatMessage]) -> tuple[str, list[dict[str, str
 def format_references(answer) -> str:
     """The "References:" block appended to a (non-refused) answer, one line per passage
     (``assistant.answer.references``, as the CLI and the page write it)."""
-    from assistant.answer.references import CHAT_COMPLETION, references_block
-
     if answer.refused or not answer.citations:
         return ""
     # The block starts with REFERENCES_HEADING, so split_messages can cut it off again.

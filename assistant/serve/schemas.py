@@ -6,7 +6,7 @@ be a date as YYYY-MM-DD") is the message every endpoint returns.
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 __all__ = ["Kind", "SearchFilters", "filter_options"]
 
@@ -23,6 +23,13 @@ class SearchFilters(BaseModel):
     until: str | None = Field(None, description="only passages dated on or before YYYY-MM-DD")
     kind: Kind | None = Field(None, description="only posts or only comments")
     author: str | None = Field(None, description="only passages by this author")
+
+    @field_validator("kind", mode="before")
+    @classmethod
+    def _no_kind(cls, value: object) -> object:
+        # "" and "all" meant "both" to the retriever before this schema was shared, and
+        # clients send them: they stay accepted as "no kind filter".
+        return None if value in ("", "all") else value
 
     def kwargs(self) -> dict[str, str | None]:
         """The filters as ``Retriever.search`` / ``Assistant.ask`` keyword arguments."""

@@ -16,3 +16,15 @@ Reference lines come from ``assistant.answer.references``, shared with the CLI a
 Importing this package imports no Gradio; ``page``, ``layout``, ``chat``, ``archive`` and
 ``api`` do.
 """
+
+import importlib
+
+__all__ = ["build_app", "launch_options"]
+
+
+def __getattr__(name: str) -> object:
+    """``from assistant.ui import build_app`` (the page's entry points), loading Gradio only
+    when asked for."""
+    if name in __all__:
+        return getattr(importlib.import_module("assistant.ui.page"), name)
+    raise AttributeError(f"module 'assistant.ui' has no attribute {name!r}")

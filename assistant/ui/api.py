@@ -19,11 +19,10 @@ import gradio as gr
 from assistant.records import Answer, AnswerEvent
 from assistant.serve.schemas import SearchFilters
 from assistant.ui.errors import human_error
+from assistant.ui.messages import INCOMPLETE
 from assistant.ui.render import answer_plain
 
 __all__ = ["PageApi"]
-
-INCOMPLETE = "The answer stopped before it was complete."
 
 
 def _final(events: Iterable[Any]) -> Answer | None:

@@ -11,6 +11,7 @@ from assistant.llm.base import parse_spec
 
 __all__ = [
     "BACKEND_CHOICES",
+    "EXTRACTIVE",
     "LOCAL",
     "OPENAI",
     "BackendControls",

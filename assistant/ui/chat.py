@@ -18,15 +18,13 @@ from assistant.settings import Settings
 from assistant.ui.backends import BackendControls, backend_label
 from assistant.ui.cards import Turn, render_sources
 from assistant.ui.errors import human_error
-from assistant.ui.messages import draft_message, error_message, final_message
+from assistant.ui.messages import INCOMPLETE, draft_message, error_message, final_message
 from assistant.ui.render import answer_markdown, answer_plain, md_esc
 
 __all__ = ["KIND_CHOICES", "MAX_TURNS_SHOWN", "ChatHandlers", "Controls"]
 
 MAX_TURNS_SHOWN = 8
 KIND_CHOICES = ("Both", "Posts", "Comments")
-INCOMPLETE = "The answer stopped before it was complete."
-
 
 @dataclass(frozen=True)
 class Controls:

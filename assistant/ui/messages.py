@@ -11,7 +11,9 @@ from assistant.ui.backends import backend_label
 from assistant.ui.cards import Turn
 from assistant.ui.render import esc, md_esc, render_answer
 
-__all__ = ["draft_message", "error_message", "final_message"]
+__all__ = ["INCOMPLETE", "draft_message", "error_message", "final_message"]
+
+INCOMPLETE = "The answer stopped before it was complete."
 
 SHORT_TITLE = 48  # characters of a title in the "Sources:" line under an answer
 
