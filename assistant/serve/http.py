@@ -13,7 +13,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from assistant.search.retriever import MAX_K
-from assistant.serve.backends import allowed_backends, check_backend
+from assistant.serve.backends import BackendPolicy
 from assistant.serve.bootstrap import open_assistant
 from assistant.serve.schemas import SearchFilters, filter_options
 from assistant.settings import Settings
@@ -118,8 +118,8 @@ def create_app(assistant, settings: Settings | None = None, *,
                backends: Iterable[str] = ()):
     """The FastAPI app serving ``assistant`` (not started).
 
-    ``backends`` adds backend specs a request may choose besides ``extractive`` and the
-    assistant's default.
+    ``backends`` adds backend specs a request may choose besides ``extractive``, the
+    assistant's default and ``settings.backends`` (``ASSISTANT_BACKENDS``).
     """
     from fastapi import FastAPI, Query
     from fastapi.responses import JSONResponse, StreamingResponse
@@ -127,7 +127,8 @@ def create_app(assistant, settings: Settings | None = None, *,
     from assistant.serve.openai_api import create_router
 
     settings = settings or assistant.settings
-    allowed = allowed_backends(assistant, backends)
+    policy = BackendPolicy.of(assistant, settings, backends)
+    allowed = list(policy.allowed)
     app = FastAPI(title="Blog archive assistant",
                   description="Search a blog archive and get answers with verified citations.",
                   version="0.1.0")
@@ -158,7 +159,7 @@ def create_app(assistant, settings: Settings | None = None, *,
     def ask(body: AskRequest,
             stream: bool = Query(False, description="stream server-sent events")):
         options = dict(filter_options(body.filters), k=body.k,
-                       backend=check_backend(body.backend, allowed, assistant.backend_name()))
+                       backend=policy.check(body.backend))
         history = [turn.model_dump() for turn in body.history]
         if not stream:
             answer = assistant.ask(body.question, history, **options)

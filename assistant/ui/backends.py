@@ -17,6 +17,7 @@ __all__ = [
     "BackendControls",
     "backend_label",
     "backend_spec",
+    "page_choices",
 ]
 
 EXTRACTIVE, LOCAL, OPENAI = "Extractive", "Local model", "OpenAI-compatible"
@@ -77,3 +78,18 @@ def backend_label(spec: str) -> str:
     if parsed.kind == "extractive":
         return "extractive · quotes the passages, no language model"
     return spec
+
+
+def page_choices(allowed: tuple[str, ...], allow_user: bool) -> tuple[str, ...]:
+    """The "Answer with" options worth showing: extractive, and the kinds of backend the
+    server enables (``serve.backends.BackendPolicy``), or all of them when visitors may type
+    their own."""
+    kinds = set()
+    for spec in allowed:
+        try:
+            kinds.add(parse_spec(spec).kind)
+        except ValueError:
+            continue
+    shown = {EXTRACTIVE: True, LOCAL: allow_user or "llamacpp" in kinds,
+             OPENAI: allow_user or "openai" in kinds}
+    return tuple(choice for choice in BACKEND_CHOICES if shown[choice])

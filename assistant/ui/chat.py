@@ -7,6 +7,7 @@ by class name; an event the page does not show (none today) is passed over.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from typing import Any
@@ -14,6 +15,7 @@ from typing import Any
 import gradio as gr
 
 from assistant.records import Answer, AnswerEvent, Event, NoticeEvent, SourcesEvent, TextDelta
+from assistant.serve.backends import BackendPolicy
 from assistant.settings import Settings
 from assistant.ui.backends import BackendControls, backend_label
 from assistant.ui.cards import Turn, render_sources
@@ -108,17 +110,32 @@ class _Reply:
 
 
 class ChatHandlers:
-    """The chat tab's callbacks, bound to one assistant and its settings."""
+    """The chat tab's callbacks, bound to one assistant and its settings.
+
+    Security: the backend controls are a visitor's input. ``BackendPolicy.for_page`` lets
+    through the operator's backends, and a typed URL or model file only when the operator
+    allows it; such a backend is built here without the server's API key."""
 
     def __init__(self, assistant: Any, settings: Settings):
         self.assistant = assistant
         self.settings = settings
+        self.policy = BackendPolicy.of(assistant, settings)
+        self._visitor_backends: dict[str, Any] = {}
+        self._lock = threading.Lock()
+
+    def _backend_option(self, controls: Controls) -> dict[str, Any]:
+        spec, trusted = self.policy.for_page(controls.backend())
+        if spec == getattr(self.assistant, "backend", spec):
+            return {}
+        if trusted:
+            return {"backend": spec}
+        with self._lock:  # one client per typed spec, as the Assistant keeps its own
+            if spec not in self._visitor_backends:
+                self._visitor_backends[spec] = _visitor_backend(spec, self.settings)
+            return {"backend": self._visitor_backends[spec]}
 
     def _stream(self, question: str, history: list[dict], controls: Controls) -> Iterator[Any]:
-        options = controls.search()
-        spec = controls.backend()
-        if spec != getattr(self.assistant, "backend", spec):
-            options["backend"] = spec
+        options = {**controls.search(), **self._backend_option(controls)}
         return self.assistant.stream(question, history=history, **options)
 
     def respond(self, question, chat, history, turns, counter, *controls):
@@ -174,3 +191,27 @@ class ChatHandlers:
         value = data.value
         text = str(value.get("text", "")) if isinstance(value, dict) else str(value)
         return ChatHandlers.add_user(text, chat)
+
+
+def _visitor_backend(spec: str, settings: Settings) -> Any:
+    """A backend for a spec a visitor typed: never given the server's API key. One that
+    cannot be built answers extractively with the reason, as a bad default backend does."""
+    from assistant.llm import BackendError, get_backend
+
+    try:
+        return get_backend(spec, settings, send_key=False)
+    except BackendError as exc:
+        return _Unavailable(spec, str(exc))
+
+
+@dataclass(frozen=True)
+class _Unavailable:
+    """Stands in for a visitor's backend that could not be built: its stream raises."""
+
+    name: str
+    reason: str
+
+    def stream(self, messages, **options) -> Iterator[str]:
+        from assistant.llm import BackendUnavailable
+
+        raise BackendUnavailable(self.reason)

@@ -12,7 +12,7 @@ import gradio as gr
 
 from assistant.settings import Settings
 from assistant.ui.archive import index_stats_html
-from assistant.ui.backends import BACKEND_CHOICES, LOCAL, OPENAI, BackendControls
+from assistant.ui.backends import LOCAL, OPENAI, BackendControls
 from assistant.ui.chat import KIND_CHOICES
 from assistant.ui.render import esc
 from assistant.ui.uploads import ALLOWED_UPLOAD_SUFFIXES
@@ -135,7 +135,7 @@ def chat_panel(examples: Sequence[str]) -> ChatPanel:
                       copied, copied_acc)
 
 
-def options_panel(assistant: Any, start: BackendControls) -> Options:
+def options_panel(assistant: Any, start: BackendControls, choices: Sequence[str]) -> Options:
     with gr.Accordion("Options: filters, passages, model", open=False, elem_id="options"):
         with gr.Row():
             since = gr.Textbox(label="From date", placeholder="YYYY-MM-DD", max_lines=1)
@@ -147,7 +147,7 @@ def options_panel(assistant: Any, start: BackendControls) -> Options:
                                  allow_custom_value=True, filterable=True)
             k = gr.Slider(1, 20, value=int(getattr(assistant, "k", 5)), step=1,
                           label="Passages to retrieve")
-        backend = gr.Radio(list(BACKEND_CHOICES), value=start.choice, label="Answer with",
+        backend = gr.Radio(list(choices), value=start.choice, label="Answer with",
                            info="Extractive quotes the best passages; a model writes a "
                                 "summary in its own words, with citations checked.")
         with gr.Row():

@@ -19,7 +19,7 @@ import gradio as gr
 from assistant.settings import Settings
 from assistant.ui.api import PageApi
 from assistant.ui.archive import ArchiveHandlers
-from assistant.ui.backends import LOCAL, OPENAI, BackendControls
+from assistant.ui.backends import LOCAL, OPENAI, BackendControls, page_choices
 from assistant.ui.cards import render_sources
 from assistant.ui.chat import ChatHandlers
 from assistant.ui.layout import (
@@ -164,7 +164,8 @@ def build_app(assistant: Any, settings: Settings | None = None, *,
             with gr.Tab("Chat", id="chat"), gr.Row(equal_height=False):
                 with gr.Column(scale=6, min_width=420):
                     panel = chat_panel(examples)
-                    options = options_panel(assistant, start)
+                    options = options_panel(assistant, start, page_choices(
+                        chat.policy.allowed, chat.policy.allow_user))
                 with gr.Column(scale=5, min_width=360, elem_id="sources-col"):
                     sources = gr.HTML(render_sources([]), elem_id="sources-html",
                                       padding=False)

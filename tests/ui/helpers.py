@@ -119,6 +119,7 @@ class FakeAssistant:
                                  self.backend))
 
     ask = Assistant.ask  # consumes ``stream`` only, so the real one serves the fake too
+    backend_name = Assistant.backend_name  # reads ``backend`` only
 
 
 @contextlib.contextmanager
