@@ -214,6 +214,8 @@ def _llamacpp(spec: str = "llamacpp"):
 def test_llamacpp_answers_a_dev_question_with_a_supported_citation(shipped_index):
     import json
 
+    if not DEV_SET.exists():
+        pytest.skip(f"{DEV_SET} not present (../shared is beside the repository in CI)")
     backend = _llamacpp()
     question = next(json.loads(line) for line in DEV_SET.read_text().splitlines()
                     if json.loads(line)["id"] == "d05")
