@@ -26,12 +26,46 @@ def _add_filters(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--author", help="only comments (or posts) by this author")
 
 
+def _verify_index(settings: Settings, as_json: bool) -> int:
+    """``index --verify``: every file of the published version against its manifest's size
+    and sha256, changing nothing; 0 when they match (or are unknown), 1 when corrupt."""
+    from assistant.index import IndexNotFoundError
+    from assistant.index.integrity import REPAIR, current_folder, verify_version
+
+    version = current_folder(settings.index_dir)
+    if version is None:
+        raise IndexNotFoundError(f"no index in {settings.index_dir}: build one with "
+                                 "`python -m assistant index`")
+    checked = verify_version(version, checksums=True)
+    where = f"{version.parent.name}/{version.name}"
+    if as_json:
+        print(json.dumps({"version": version.name, "ok": checked.ok, "files": checked.files,
+                          "hashed": checked.hashed, "unknown": list(checked.unknown),
+                          "problems": [p.__dict__ for p in checked.problems]}, indent=2))
+    elif not checked.ok:
+        print(f"{where} is corrupt:")
+        for problem in checked.problems:
+            print(f"  {problem}")
+        print(REPAIR)
+    elif checked.unknown:
+        print(f"checked {where}: {checked.files} files, sizes match; sha256 unknown for "
+              f"{len(checked.unknown)} (its manifest predates checksums; "
+              "`python -m assistant index --rebuild` records them)")
+    else:
+        print(f"verified {where}: {checked.files} files, sizes and sha256 match")
+    return 0 if checked.ok else 1
+
+
 def _cmd_index(args: argparse.Namespace) -> int:
+    import sqlite3
+
     from tqdm import tqdm
 
     from assistant.index.build import build_index
 
     settings = _settings(args)
+    if args.verify:
+        return _verify_index(settings, args.json)
     bar = None
 
     def progress(done: int, total: int) -> None:
@@ -43,10 +77,15 @@ def _cmd_index(args: argparse.Namespace) -> int:
                                   "[{elapsed}<{remaining}, {rate_fmt}]")
         bar.update(done - bar.n)
 
-    report = build_index(settings.corpus_dir, settings.index_dir, settings=settings,
-                         rebuild=args.rebuild, progress=progress)
-    if bar is not None:
-        bar.close()
+    try:
+        report = build_index(settings.corpus_dir, settings.index_dir, settings=settings,
+                             rebuild=args.rebuild, progress=progress)
+    except sqlite3.DatabaseError as exc:  # a version older than checksums, damaged
+        raise RuntimeError(f"the index's chunk store could not be read ({exc}): rebuild it "
+                           "with `python -m assistant index --rebuild`") from exc
+    finally:
+        if bar is not None:
+            bar.close()
     if args.json:
         print(json.dumps(report.as_dict(), indent=2))
         return 0
@@ -215,8 +254,13 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--index", type=Path, help="index folder (default: index/)")
     sub = parser.add_subparsers(dest="command", required=True)
 
-    p = sub.add_parser("index", help="build or update the index from the corpus")
-    p.add_argument("--rebuild", action="store_true", help="ignore the existing index")
+    p = sub.add_parser("index", help="build or update the index from the corpus (a "
+                                      "corrupt index is set aside and rebuilt)")
+    what = p.add_mutually_exclusive_group()
+    what.add_argument("--rebuild", action="store_true", help="ignore the existing index")
+    what.add_argument("--verify", action="store_true",
+                      help="compare every file with its recorded size and sha256; change "
+                           "nothing (exit 1 if corrupt)")
     p.add_argument("--json", action="store_true", help="print the report as JSON")
     p.set_defaults(func=_cmd_index)
 

@@ -92,8 +92,17 @@ class Settings:
     max_upload_mb: float = 5.0
     ui_concurrency: int = 4  # chat requests served at once (a local model still runs one at a time)
     ui_queue_size: int = 64
-    request_timeout: float = 120.0
+    # Seconds a model server may send no byte (per wait, not for the whole answer) before
+    # the answer falls back to extractive: a hung server used to cost 120 s a question.
+    # A CPU model reading a long prompt can be silent longer: raise it for one (README).
+    request_timeout: float = 30.0
     connect_timeout: float = 5.0
+    # Versions a build keeps after publishing (the current one and the one before it);
+    # older ones, and killed builds' temp folders, are removed unless a reader holds them.
+    keep_versions: int = 2
+    # How often a running server looks at index/CURRENT between requests (one stat) and
+    # swaps to a newly published version; 0 turns watching off.
+    index_check_ms: int = 1000
 
     def __post_init__(self) -> None:
         """Validated once, here: a bad choice or range fails when settings are made, naming
@@ -110,10 +119,10 @@ class Settings:
         _check_range("chunk_tokens", self.chunk_tokens, 16, 100_000)
         _check_range("chunk_overlap", self.chunk_overlap, 0, self.chunk_tokens - 1)
         for name in ("chunk_lead_tokens", "parse_workers", "embedding_threads", "ivf_nprobe",
-                     "ann_threshold"):
+                     "ann_threshold", "index_check_ms"):
             _check_range(name, getattr(self, name), 0, None)
         for name in ("embedding_batch_size", "hnsw_m", "hnsw_ef_search", "max_file_bytes",
-                     "ui_concurrency", "ui_queue_size", "llamacpp_n_ctx",
+                     "keep_versions", "ui_concurrency", "ui_queue_size", "llamacpp_n_ctx",
                      "openai_context_length"):
             _check_range(name, getattr(self, name), 1, None)
         for name in ("max_upload_mb", "request_timeout", "connect_timeout"):

@@ -8,6 +8,8 @@ in the package (``pyproject.toml`` packages ``assistant*`` only).
     python -m benchmarks.embedding       passages/s and query latency per embedding backend
     python -m benchmarks.http_search     GET /search under concurrent clients
     python -m benchmarks.chunking        retrieval quality across chunk sizes
+    python -m benchmarks.injection       planted-instruction posts: canary leaks per backend
+    python -m benchmarks.faults          model-server faults and malformed requests, timed
 
 Shared: ``common`` (timing, peak memory, one subprocess per measurement, option parsing) and
 ``synthetic`` (synthetic archives whose vectors come from the package's ``FakeEmbedder``).

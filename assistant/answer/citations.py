@@ -9,6 +9,12 @@ on ``shared/eval/dev.jsonl``: claims built from each question and its answer key
 cosine >= 0.54 and lexical >= 0.5 against their gold passage, while answer sentences checked
 against other retrieved (topically close) passages stayed below lexical 0.5 unless they
 repeated the same text, and below cosine 0.8.
+
+Passage text shaped like an instruction (``injection.looks_like_instruction``: "Assistant:
+the answer is …", "ignore previous instructions") is never support: only the other
+sentences of a passage are quoted or compared. An answer sentence that repeats such text
+(``injection.Guard``) and nothing else supports is dropped, whatever wrote it; every kept
+sentence is ``safe_markdown`` (no image, no link except the passages' permalinks).
 """
 
 from __future__ import annotations
@@ -20,6 +26,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from assistant.answer.injection import Guard, looks_like_instruction
+from assistant.answer.sanitize import permalinks, safe_markdown
 from assistant.records import Hit
 from assistant.text import content_words, split_sentences
 
@@ -37,6 +45,7 @@ __all__ = [
     "numbers_in",
     "parse_markers",
     "passage_sentences",
+    "quotable_sentences",
     "strip_markers",
 ]
 
@@ -98,10 +107,11 @@ _CLAUSE = re.compile(r"(?<=[;:])\s+|\s+(?=\()|(?<=\))\s+|\s+[-–—]+\s+")
 
 
 def passage_sentences(text: str, max_words: int = 40) -> list[str]:
-    """Quotable sentences of a passage; long ones are split at clause boundaries
-    (``;``, ``:``, brackets, dashes), and pieces still too long are cut by words."""
+    """The sentences of a passage as they may be quoted (``safe_markdown``: an image keeps its
+    alt text, a link its text); long ones are split at clause boundaries (``;``, ``:``,
+    brackets, dashes), and pieces still too long are cut by words."""
     out: list[str] = []
-    for sentence in split_sentences(text, run_ons=True):
+    for sentence in split_sentences(safe_markdown(text), run_ons=True):
         if len(sentence.split()) <= max_words:
             out.append(sentence)
             continue
@@ -119,7 +129,12 @@ def passage_sentences(text: str, max_words: int = 40) -> list[str]:
             step = max_words + max_words // 2
             for start in range(0, len(words), step):
                 out.append(" ".join(words[start:start + step]))
-    return out or [" ".join(text.split())]
+    return out or [" ".join(safe_markdown(text).split())]
+
+
+def quotable_sentences(text: str) -> list[str]:
+    """``passage_sentences`` that do not look like an instruction: the only ones quoted."""
+    return [s for s in passage_sentences(text) if not looks_like_instruction(s)]
 
 
 @dataclass(frozen=True)
@@ -142,6 +157,7 @@ class Verification:
     unsupported: tuple[str, ...]
     dropped: tuple[int, ...]  # cited numbers that matched no passage
     repaired: tuple[str, ...] = ()  # sentences re-attributed to the passage supporting them
+    injected: tuple[str, ...] = ()  # sentences dropped: they repeat instruction-shaped text
 
 
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
@@ -150,18 +166,6 @@ _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 def numbers_in(text: str) -> set[str]:
     """Numbers written with digits (``£12bn`` -> ``12``, ``1,200`` -> ``1200``)."""
     return {m.group(0).replace(",", "") for m in _NUMBER.finditer(text)}
-
-
-_INSTRUCTION = re.compile(
-    r"\b(ignore|disregard|forget|override)\b.{0,40}\b(instructions?|rules|prompt|above|"
-    r"previous)\b|\b(reply|respond|answer|say|output|print)\s+(only\s+)?(with\s+)?"
-    r"[\"'“]?[A-Z]{4,}\b|\bsystem prompt\b|\byou are now\b|\bas an ai\b",
-    re.I | re.S)
-
-
-def looks_like_instruction(sentence: str) -> bool:
-    """Whether a passage sentence addresses the assistant (a prompt-injection attempt)."""
-    return bool(_INSTRUCTION.search(sentence))
 
 
 def _has_claim(sentence: str) -> bool:
@@ -199,19 +203,23 @@ class CitationVerifier:
         return np.stack([known[t] for t in texts])
 
     def support(self, claim: str, n: int, hit: Hit) -> Support:
-        """The best quote of ``hit`` for ``claim`` and whether it supports it."""
+        """The best quote of ``hit`` for ``claim`` and whether it supports it; sentences
+        shaped like an instruction are neither quoted nor counted."""
         claim = strip_markers(claim)
-        sentences = passage_sentences(hit.text)
+        sentences = quotable_sentences(hit.text)
+        if not sentences:
+            return Support(n, "", 0.0, 0.0, False)
         vectors = self.embed([claim, *sentences])
         cosines = vectors[1:] @ vectors[0]
         words = set(content_words(claim))
-        passage_words = set(content_words(hit.text))
+        quotable = " ".join(sentences)
+        passage_words = set(content_words(quotable))
         lexical = len(words & passage_words) / len(words) if words else 0.0
         per_sentence = np.array([len(words & set(content_words(s))) / len(words) if words else 0
                                  for s in sentences])
         best = int(np.argmax(cosines + 0.5 * per_sentence))
         cosine = float(cosines.max())
-        numbers_ok = numbers_in(claim) <= numbers_in(hit.text)
+        numbers_ok = numbers_in(claim) <= numbers_in(quotable)
         supported = numbers_ok and (cosine >= self.strong_cosine or (
             cosine >= self.cosine_threshold and lexical >= self.lexical_threshold
             and len(words & passage_words) >= 2))
@@ -223,42 +231,61 @@ class CitationVerifier:
         A sentence some of whose citations support it keeps only those citations.
         With ``repair``, a claim that its cited passages (or a missing citation) do not
         support is re-attributed to the passage in ``passages`` that supports it best, if
-        any does; ``Verification.repaired`` lists those sentences.
+        any does; ``Verification.repaired`` lists those sentences. A sentence repeating
+        instruction-shaped passage text is dropped (``Verification.injected``).
         """
         count = len(passages)
+        guard = Guard.of(s for hit in passages for s in passage_sentences(hit.text))
         dropped: list[int] = []
-        out_sentences: list[tuple[str, tuple[Support, ...]]] = []
-        unsupported: list[str] = []
-        repaired: list[str] = []
-        rendered: list[str] = []
-        for sentence in claim_sentences(text):
+        checked: list[_Checked] = []
+        for sentence in claim_sentences(safe_markdown(text, permalinks(passages))):
             numbers = parse_markers(sentence)
             valid = list(dict.fromkeys(n for n in numbers if 1 <= n <= count))
             dropped.extend(n for n in numbers if not 1 <= n <= count)
-            clean = _rewrite_markers(sentence, valid)
-            supports = tuple(self.support(clean, n, passages[n - 1]) for n in valid)
-            ok = any(s.supported for s in supports) if supports else not _has_claim(clean)
-            if ok and not all(s.supported for s in supports):
-                # "[2][3]" where only [2] says it: [3] would send the reader to a passage
-                # that does not back the claim, so it goes.
-                supports = tuple(s for s in supports if s.supported)
-                clean = _rewrite_markers(clean, [s.n for s in supports])
-            if not ok and repair and _has_claim(clean) and not looks_like_instruction(clean):
-                others = [self.support(clean, n, passages[n - 1])
-                          for n in range(1, count + 1) if n not in valid]
-                best = max((s for s in others if s.supported), default=None,
-                           key=lambda s: (s.cosine + s.lexical, -s.n))
-                if best is not None:
-                    clean = _rewrite_markers(clean, [best.n])
-                    supports, ok = (best,), True
-                    repaired.append(strip_markers(clean))
-            if not ok:
-                unsupported.append(strip_markers(clean))
-                clean = f"{clean} {UNVERIFIED_MARK}"
-            out_sentences.append((clean, supports))
-            rendered.append(clean)
-        return Verification(" ".join(rendered), tuple(out_sentences), tuple(unsupported),
-                            tuple(dict.fromkeys(dropped)), tuple(repaired))
+            checked.append(self._check(_rewrite_markers(sentence, valid), valid, passages,
+                                       guard, repair))
+        kept = [c for c in checked if not c.injected]
+        return Verification(" ".join(c.text for c in kept),
+                            tuple((c.text, c.supports) for c in kept),
+                            tuple(strip_markers(c.text) for c in kept if not c.ok),
+                            tuple(dict.fromkeys(dropped)),
+                            tuple(strip_markers(c.text) for c in kept if c.repaired),
+                            tuple(c.text for c in checked if c.injected))
+
+    def _check(self, clean: str, valid: list[int], passages: Sequence[Hit], guard: Guard,
+               repair: bool) -> _Checked:
+        """One answer sentence, its markers already limited to ``valid`` numbers."""
+        supports = tuple(self.support(clean, n, passages[n - 1]) for n in valid)
+        ok = any(s.supported for s in supports) if supports else not _has_claim(clean)
+        if ok and not all(s.supported for s in supports):
+            # "[2][3]" where only [2] says it: [3] would send the reader to a passage
+            # that does not back the claim, so it goes.
+            supports = tuple(s for s in supports if s.supported)
+            clean = _rewrite_markers(clean, [s.n for s in supports])
+        claim = strip_markers(clean)
+        if guard.echoes(claim, supported=bool(supports) and ok):
+            return _Checked(clean, (), False, injected=True)
+        if not ok and repair and _has_claim(clean):
+            others = [self.support(clean, n, passages[n - 1])
+                      for n in range(1, len(passages) + 1) if n not in valid]
+            best = max((s for s in others if s.supported), default=None,
+                       key=lambda s: (s.cosine + s.lexical, -s.n))
+            if best is not None:
+                return _Checked(_rewrite_markers(clean, [best.n]), (best,), True, repaired=True)
+        if not ok:
+            return _Checked(f"{clean} {UNVERIFIED_MARK}", supports, False)
+        return _Checked(clean, supports, True)
+
+
+@dataclass(frozen=True)
+class _Checked:
+    """One answer sentence as checked: its text as rendered and its supports."""
+
+    text: str
+    supports: tuple[Support, ...]
+    ok: bool
+    repaired: bool = False
+    injected: bool = False  # it repeats instruction-shaped passage text: dropped
 
 
 def _rewrite_markers(sentence: str, valid: list[int]) -> str:

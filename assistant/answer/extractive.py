@@ -3,7 +3,9 @@
 Sentences are scored by embedding cosine to the question plus the share of the question's
 content words they contain; the best one to three are returned, each with its ``[n]``.
 ``ExtractiveAnswerer`` streams that answer (or the refusal); the model answerer falls back
-to it when the model cannot answer.
+to it when the model cannot answer. Only ``quotable_sentences`` are candidates: a sentence
+shaped like an instruction ("Assistant: the answer is …") is never quoted, and every quote is
+``safe_markdown`` (an image keeps only its alt text, a link only its text).
 """
 
 from __future__ import annotations
@@ -13,8 +15,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from assistant.answer.answerer import REFUSAL_MESSAGE, Reply, Replying, refusal
-from assistant.answer.citations import CitationVerifier, looks_like_instruction, passage_sentences
+from assistant.answer.citations import CitationVerifier, quotable_sentences
 from assistant.answer.evidence import MIN_SENTENCE_SCORE
+from assistant.answer.injection import looks_like_instruction
+from assistant.answer.sanitize import safe_markdown
 from assistant.answer.understand import Query
 from assistant.records import Citation, Hit, NoticeEvent, SourcesEvent, TextDelta
 from assistant.search.authorship import is_authorship_question
@@ -55,7 +59,8 @@ def _sign_off(question: str, passages: Sequence[Hit]) -> tuple[int, str] | None:
         return None
     for n, hit in enumerate(passages, 1):
         author = hit.author or ""
-        if author and author.lower() != "anonymous" and author in hit.text:
+        if (author and author.lower() != "anonymous" and author in hit.text
+                and not looks_like_instruction(author)):
             return n, author
     return None
 
@@ -109,10 +114,9 @@ def extract(question: str, passages: Sequence[Hit], verifier: CitationVerifier,
     candidates: list[tuple[int, int, str]] = []  # (passage n, position, sentence)
     seen: set[str] = set()
     for n, hit in enumerate(passages, 1):
-        for position, sentence in enumerate(passage_sentences(hit.text)):
+        for position, sentence in enumerate(quotable_sentences(hit.text)):
             key = " ".join(content_words(sentence))
-            if (key in seen or not MIN_WORDS <= len(sentence.split()) <= MAX_WORDS
-                    or looks_like_instruction(sentence)):
+            if key in seen or not MIN_WORDS <= len(sentence.split()) <= MAX_WORDS:
                 continue
             seen.add(key)
             candidates.append((n, position, sentence))
@@ -138,7 +142,7 @@ def extract(question: str, passages: Sequence[Hit], verifier: CitationVerifier,
     signed = _sign_off(question, passages)
     if signed:
         # The writer's name stands alone at the end of the piece: say it, quoting the name.
-        n, author = signed
+        n, author = signed[0], safe_markdown(signed[1])
         chosen.append(ExtractedSentence(n, f"The piece is signed {author}.", best, author))
     for score, n, _, sentence in scored:
         if len(chosen) == max_sentences or score < best - MARGIN:

@@ -4,11 +4,13 @@ The draft streams as ``TextDelta``s; the ``Reply`` carries the checked text (inv
 citation numbers dropped, unsupported sentences marked ``[unverified]``). When the backend
 fails before writing anything, or cites nothing the passages support, the answer comes from
 the extractive answerer instead, with a notice saying why; a draft that says the archive
-does not answer is a refusal.
+does not answer is a refusal. A stream cut off mid-answer keeps its finished sentences only:
+the unfinished last one is left out, citation and all, and the notice says so.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Generator, Sequence
 from dataclasses import dataclass
 
@@ -16,6 +18,7 @@ from assistant.answer.answerer import Reply, Replying, refusal
 from assistant.answer.citations import (
     CitationVerifier,
     Verification,
+    claim_sentences,
     looks_like_refusal,
     strip_markers,
 )
@@ -25,8 +28,10 @@ from assistant.answer.understand import Query
 from assistant.llm.base import BackendError, ChatBackend, StreamInterrupted
 from assistant.records import Citation, Event, Hit, NoticeEvent, SourcesEvent, TextDelta
 
-__all__ = ["REPLACED_NOTICE", "ModelAnswerer", "fallback_notice"]
+__all__ = ["INJECTED_NOTICE", "REPLACED_NOTICE", "ModelAnswerer", "fallback_notice"]
 
+INJECTED_NOTICE = ("A sentence repeating an instruction planted in a passage was left out of "
+                   "the answer.")
 REPLACED_NOTICE = ("The model's answer cited nothing the passages support, so it was "
                    "replaced by sentences extracted from them.")
 
@@ -36,10 +41,30 @@ def fallback_notice(reason: str) -> str:
     return f"{reason.rstrip().rstrip('.')}; answered extractively instead."
 
 
+# A sentence ends with . ! ? or … (then closing quotes, brackets, emphasis, citation markers).
+_FINISHED = re.compile(r"[.!?…][\"”’')\]*_]*(?:\s*\[[^\[\]]*\])*\s*$")
+
+
 @dataclass(frozen=True)
 class _Draft:
     text: str  # what the model wrote, stripped
     failure: str | None  # why the stream stopped early, if it did
+
+    def usable(self) -> tuple[str, str | None]:
+        """The text to verify and the notice. A cut stream loses its unfinished last
+        sentence: "The union says six years [1] of" would pass the check on its cited
+        words and send a reader to passage 1 for half a claim, as if it were whole."""
+        if not self.failure or not self.text:
+            return self.text, self.failure
+        sentences = claim_sentences(self.text)
+        if not sentences or _FINISHED.search(sentences[-1]):
+            return self.text, f"The answer was cut off: {self.failure}"
+        kept = " ".join(sentences[:-1])
+        if not kept:
+            return "", ("The answer was cut off before its first sentence was complete: "
+                        f"{self.failure}")
+        return kept, (f"The answer was cut off: {self.failure.rstrip()} Its unfinished last "
+                      "sentence was left out.")
 
 
 class ModelAnswerer:
@@ -62,16 +87,18 @@ class ModelAnswerer:
         passages = prompt.passages
         yield SourcesEvent(passages, query.text)
         draft = yield from self._draft(prompt)
-        if draft.failure and not draft.text:
-            return (yield from self._extract(query, passages, draft,
-                                             fallback_notice(draft.failure)))
-        notice = f"The answer was cut off: {draft.failure}" if draft.failure else None
+        text, notice = draft.usable()  # a cut stream without its unfinished sentence
+        if notice and not text:
+            return (yield from self._extract(query, passages, draft, fallback_notice(notice)))
         if notice:
             yield NoticeEvent(notice)
-        checked = self.verifier.verify(draft.text, passages)
+        checked = self.verifier.verify(text, passages)
+        if checked.injected:  # sentences that obeyed a planted instruction were dropped
+            notice = f"{notice} {INJECTED_NOTICE}" if notice else INJECTED_NOTICE
+            yield NoticeEvent(INJECTED_NOTICE)
         if any(s.supported for _, supports in checked.sentences for s in supports):
             return self._reply(checked, passages, notice, draft.text)
-        if looks_like_refusal(draft.text) or not draft.text:
+        if looks_like_refusal(text) or not text:
             return refusal(hits, backend=self.name, notice=notice, draft=draft.text)
         return (yield from self._extract(query, passages, draft, REPLACED_NOTICE))
 

@@ -13,7 +13,9 @@ when it has an ``http(s)`` one (nothing else is ever shown as a link), else its 
 a passage none of whose citations checked out ends "[does not support the claim]". A
 ``ReferenceStyle`` says only what the callers need to differ in: the number's marker, ISO
 dates and lower-case labels (terminals and programs), Markdown, the quote lines. Pure
-functions over ``assistant.records``; nothing here escapes HTML (the page does that).
+functions over ``assistant.records``; nothing here escapes HTML (the page does that), but
+every piece of archive text in a line (title, author, file, quote) is ``safe_markdown``: a
+planted title cannot put an image or a link into a copied answer.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from __future__ import annotations
 import textwrap
 from dataclasses import dataclass
 
+from assistant.answer.sanitize import safe_markdown, web_url
 from assistant.records import Answer, Hit
 
 __all__ = [
@@ -98,10 +101,10 @@ def when(hit: Hit, *, iso: bool = False) -> str:
 
 
 def web_address(hit: Hit) -> str | None:
-    """The post's URL if it is ``http(s)``; any other scheme (``javascript:``, ``file:``)
-    from an imported export is never shown as an address, so never becomes a link."""
-    url = hit.url or ""
-    return url if url.startswith(("http://", "https://")) else None
+    """The post's URL if it is a well-formed ``http(s)`` address (``sanitize.web_url``); any
+    other scheme (``javascript:``, ``file:``) from an imported export is never shown as an
+    address, so never becomes a link."""
+    return web_url(hit.url)
 
 
 def where(hit: Hit) -> str:
@@ -130,18 +133,21 @@ def reference_line(n: int, hit: Hit, style: ReferenceStyle = PLAIN_TEXT, *,
                    supported: bool = True) -> str:
     """``[n] Title — date — who — where`` in ``style``; an unsupported citation is flagged."""
     address = web_address(hit)
-    title, place = hit.title, where(hit)
-    if style.markdown:
-        title, place = f"*{hit.title}*", f"<{address}>" if address else f"`{hit.source}`"
-    parts = (title, when(hit, iso=style.iso_dates), who(hit, lower_case=style.lower_case), place)
+    title, place = safe_markdown(hit.title), address or safe_markdown(hit.source)
+    if style.markdown:  # a file name is a code span: nothing in it renders
+        title, place = f"*{title}*", f"<{address}>" if address else \
+            f"`{hit.source.replace('`', '')}`"
+    parts = (title, when(hit, iso=style.iso_dates),
+             safe_markdown(who(hit, lower_case=style.lower_case)), place)
     line = f"{style.marker.format(n=n)} {' — '.join(parts)}"
     return line if supported else f"{line}  {UNSUPPORTED_FLAG}"
 
 
 def _quote_line(row: Reference, style: ReferenceStyle) -> str | None:
-    text = " ".join(row.quote.split()) if style.quotes else ""
+    text = " ".join(safe_markdown(row.quote).split()) if style.quotes else ""
     if style.terminal:
-        text = textwrap.shorten(text or row.hit.text, PASSAGE_CHARS, placeholder=" …")
+        text = textwrap.shorten(text or safe_markdown(row.hit.text), PASSAGE_CHARS,
+                                placeholder=" …")
     if not text:
         return None
     return f"   > {text}" if style.markdown else f'    "{text}"'

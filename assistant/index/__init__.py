@@ -15,6 +15,9 @@ Modules, in the order a build uses them:
 * ``manifest`` — the typed manifest and the one check of an index against its use
 * ``store`` — the chunk store: its sqlite schema and every SQL statement of the package
 * ``index_store`` — ``IndexStore``, a published version opened for reading
+* ``leases`` — a reader's hold on its version, so cleanup never deletes it under the reader
+* ``live`` — ``LiveIndex``: a running server follows ``CURRENT`` and swaps between requests
+* ``integrity`` — per-file checksums of a version, ``index --verify``, repair of a bad one
 * ``dense`` (``dense_spec``, ``calibration``) — the FAISS index of each kind
 * ``lexical`` — BM25 over postings arrays, pinned to ``bm25s`` by a test
 
@@ -24,6 +27,7 @@ Only the lightweight names are re-exported here; FAISS loads when an index is re
 from assistant.index.build import build_from_chunks, build_index
 from assistant.index.files import corpus_embed_texts, iter_corpus_files
 from assistant.index.index_store import IndexStore
+from assistant.index.integrity import CorruptIndexError
 from assistant.index.manifest import FORMAT_VERSION, IndexMismatchError
 from assistant.index.plan import CorpusChangedError
 from assistant.index.report import BuildReport, FileReport
@@ -34,6 +38,7 @@ __all__ = [
     "FORMAT_VERSION",
     "BuildReport",
     "CorpusChangedError",
+    "CorruptIndexError",
     "FileReport",
     "IndexMismatchError",
     "IndexNotFoundError",

@@ -1,17 +1,22 @@
 """Building an index: ``build_index`` (from a corpus folder) and ``build_from_chunks``.
 
 A build plans (``plan``), then writes (``write``). It writes a complete new version beside
-the old one, fsyncs it, then replaces ``CURRENT`` (``versions``); a crash at any moment
-leaves the previous version loadable. Vectors are embedded in batches, each saved under
-``.resume/`` as soon as it is done (``resume``), so a build interrupted by Ctrl-C or SIGKILL
-resumes without re-embedding finished batches. A file that changes while the build runs
-makes it plan again, up to ``BUILD_ATTEMPTS`` times.
+the old one, records the size and sha256 of every file in its manifest, fsyncs it, then
+replaces ``CURRENT`` (``versions``); a crash at any moment leaves the previous version
+loadable. Before reusing the published version a build compares its checksums, and a
+corrupt one is moved aside and rebuilt from the corpus (``integrity``). Vectors are
+embedded in batches, each saved under ``.resume/`` as soon as it is done (``resume``), so
+a build interrupted by Ctrl-C or SIGKILL resumes without re-embedding finished batches.
+While it runs a marker says so; one left by a kill makes readers check every checksum. A
+file that changes while the build runs makes it plan again, up to ``BUILD_ATTEMPTS``
+times.
 """
 
 from __future__ import annotations
 
 import os
 import shutil
+import sqlite3
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import replace
@@ -20,8 +25,10 @@ from pathlib import Path
 import numpy as np
 
 from assistant.embed.embedder import Embedder
+from assistant.hashing import sha256_file
 from assistant.index.durability import fsync_tree
 from assistant.index.files import FileRow
+from assistant.index.integrity import build_marker
 from assistant.index.manifest import Counts, Manifest
 from assistant.index.parse_pool import ParsePool, chunker_config
 from assistant.index.plan import (
@@ -64,7 +71,7 @@ def build_index(
     ctx = BuildContext(Path(corpus_dir), Path(index_dir), settings, embedder,
                        chunker_config(settings), rebuild, progress, started)
     notes: list[str] = []
-    with build_lock(ctx.index_dir):
+    with build_lock(ctx.index_dir), build_marker(ctx.index_dir):
         for attempt in range(1, BUILD_ATTEMPTS + 1):
             try:
                 return _build_locked(ctx, list(notes))
@@ -104,21 +111,19 @@ def build_from_chunks(chunks: Iterable[Chunk] | Callable[[str], list[Chunk]],
                                      chunks=lambda s=row.source: chunks_of(s)))
     ctx = BuildContext(Path("."), Path(index_dir), settings, embedder, chunker_config(settings),
                        True, progress, time.perf_counter())
-    with build_lock(ctx.index_dir):
+    with build_lock(ctx.index_dir), build_marker(ctx.index_dir):
         return _build_locked(ctx, [], given_plan=plan)
 
 
 def _build_locked(ctx: BuildContext, notes: list[str], given_plan: Plan | None = None
                   ) -> BuildReport:
-    previous = Previous.open(ctx, notes)
+    opened = previous = Previous.open(ctx, notes)
     parser = ParsePool(ctx.settings, ctx.config)
     try:
         if given_plan is not None:
             plan = given_plan
-        elif previous is None:
-            plan = plan_corpus(ctx.corpus_dir, None, parser)
         else:
-            plan = plan_corpus(ctx.corpus_dir, previous.store, parser, previous.reparse_all)
+            previous, plan = _plan(ctx, previous, parser, notes)
         outline = Outline.of(previous, plan)
         if not outline.changes_anything:
             return BuildReport(tuple(plan.reports), 0, 0, outline.final_total,
@@ -127,13 +132,31 @@ def _build_locked(ctx: BuildContext, notes: list[str], given_plan: Plan | None =
         name, counts = _write_and_publish(ctx, outline, parser, notes)
     finally:
         parser.close()
-        if previous is not None:
-            previous.store.close()
+        if opened is not None:
+            opened.store.close()
     ResumeCache(ctx.index_dir / ".resume", ctx.embedder.model_id).clear()
-    remove_superseded(ctx.index_dir, name)
+    remove_superseded(ctx.index_dir, name, ctx.settings.keep_versions)
     return BuildReport(tuple(plan.reports), plan.to_embed, len(plan.removed_ids),
                        counts.chunks, time.perf_counter() - ctx.started, True, name,
                        tuple(notes))
+
+
+def _plan(ctx: BuildContext, previous: Previous | None, parser: ParsePool, notes: list[str]
+          ) -> tuple[Previous | None, Plan]:
+    """The plan on top of ``previous``, whose checksums are compared meanwhile; when they
+    do not match, it is set aside and the corpus planned again from nothing."""
+    if previous is None:
+        return None, plan_corpus(ctx.corpus_dir, None, parser)
+    failure = None
+    try:
+        plan = plan_corpus(ctx.corpus_dir, previous.store, parser, previous.reparse_all)
+    except sqlite3.DatabaseError as exc:  # a damaged page the checksums will name
+        plan, failure = None, exc
+    if not previous.sound(ctx.index_dir, notes):
+        return None, plan_corpus(ctx.corpus_dir, None, parser)
+    if failure is not None:
+        raise failure
+    return previous, plan
 
 
 def _write_and_publish(ctx: BuildContext, outline: Outline, parser: ParsePool,
@@ -144,15 +167,19 @@ def _write_and_publish(ctx: BuildContext, outline: Outline, parser: ParsePool,
     staging.mkdir(parents=True)
     resume = ResumeCache(ctx.index_dir / ".resume", ctx.embedder.model_id)
     try:
-        counts, spec, dim = VersionWriter(ctx, staging, resume, notes).write(
+        written = VersionWriter(ctx, staging, resume, notes).write(
             outline, planned_chunks(outline.plan, parser))
-        manifest = Manifest.for_build(ctx.embedder.model_id, dim, ctx.config.as_dict(),
-                                      outline.plan.file_rows, counts, spec)
-        replace(manifest, file_bytes=dir_bytes(staging)).write(staging)
+        manifest = Manifest.for_build(ctx.embedder.model_id, written.dim,
+                                      ctx.config.as_dict(), outline.plan.file_rows,
+                                      written.counts, written.spec)
+        sizes = dir_bytes(staging)
+        checksums = {name: written.checksums.get(name) or sha256_file(staging / name)
+                     for name in sizes}
+        replace(manifest, file_bytes=sizes, checksums=checksums).write(staging)
         fsync_tree(staging)
         os.replace(staging, ctx.index_dir / "versions" / name)
         publish(ctx.index_dir, name)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
-    return name, counts
+    return name, written.counts

@@ -1,4 +1,8 @@
-"""A published index version opened for reading: manifest, chunk store, dense and BM25."""
+"""A published index version opened for reading: manifest, chunk store, dense and BM25.
+
+An open store holds a lease on its version (``leases``), so no build's cleanup deletes it
+while it is read, in this process or another; ``close`` releases it.
+"""
 
 from __future__ import annotations
 
@@ -7,12 +11,16 @@ import threading
 from pathlib import Path
 
 from assistant.index.dense import DenseIndex, DenseSpec
+from assistant.index.integrity import open_checked
+from assistant.index.leases import Lease, VersionGoneError
 from assistant.index.lexical import LexicalIndex
-from assistant.index.manifest import IndexMismatchError, Manifest
+from assistant.index.manifest import IndexMismatchError
 from assistant.index.store import CHUNKS_FILE, ChunkStore, connect_readonly
 from assistant.index.versions import IndexNotFoundError, read_current
 
 __all__ = ["IndexStore"]
+
+_OPEN_ATTEMPTS = 3  # reads of CURRENT when the version it named is retired before its lease
 
 
 class IndexStore(ChunkStore):
@@ -24,23 +32,44 @@ class IndexStore(ChunkStore):
     """
 
     def __init__(self, version_dir: Path):
-        self.path = version_dir
-        self.manifest = Manifest.read(version_dir)
-        for mismatch in self.manifest.check(where=version_dir):
-            raise IndexMismatchError(mismatch.message)
-        super().__init__(connect_readonly(version_dir / CHUNKS_FILE))
+        self.path = Path(version_dir)
+        self.lease = Lease(self.path)  # before any file is read: none is deleted under us
+        try:
+            self.manifest = open_checked(self.path)  # sizes; checksums after a killed build
+            for mismatch in self.manifest.check(where=self.path):
+                raise IndexMismatchError(mismatch.message)
+            super().__init__(connect_readonly(self.path / CHUNKS_FILE))
+        except BaseException:
+            self.lease.release()
+            raise
         self._dense: DenseIndex | None = None
         self._lexical: LexicalIndex | None = None
         self._load_lock = threading.Lock()  # concurrent first searches load each part once
 
     @classmethod
     def open(cls, index_dir: str | os.PathLike) -> IndexStore:
+        """The version ``CURRENT`` names, leased."""
         index_dir = Path(index_dir)
-        version = read_current(index_dir)
-        if version is None:
-            raise IndexNotFoundError(
-                f"no index in {index_dir}: build one with `python -m assistant index`")
-        return cls(version)
+        for attempt in range(1, _OPEN_ATTEMPTS + 1):
+            version = read_current(index_dir)
+            if version is None:
+                raise IndexNotFoundError(
+                    f"no index in {index_dir}: build one with `python -m assistant index`")
+            try:
+                return cls(version)
+            except VersionGoneError:
+                # Two publishes between reading CURRENT and the lease: read it again.
+                if attempt == _OPEN_ATTEMPTS:
+                    raise
+        raise AssertionError("unreachable")
+
+    def close(self) -> None:
+        """Close the chunk store, drop the loaded indexes and release the lease."""
+        try:
+            super().close()
+        finally:
+            self._dense = self._lexical = None
+            self.lease.release()
 
     @property
     def dense_spec(self) -> DenseSpec:

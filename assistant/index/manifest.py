@@ -2,9 +2,11 @@
 
 ``manifest.json`` in each version records the format, the embedding model and dimension,
 the chunker settings, the BM25 and dense index settings, a fingerprint of the corpus, the
-counts and the size of every file. ``Manifest`` is that record, typed; it reads and writes
-the same JSON (keys, values and order) as the dict it replaces, and it still answers
-``manifest["dense"]["kind"]`` for callers that read a recorded section by name.
+counts, the size and sha256 of every file, and the sha256 of the manifest's own other keys
+(``integrity`` checks them; manifests written before checksums have neither, and still
+open). ``Manifest`` is that record, typed; it reads and writes the same JSON (keys, values
+and order) as the dict it replaces, and it still answers ``manifest["dense"]["kind"]`` for
+callers that read a recorded section by name.
 
 ``Manifest.check`` states every rule by which an index does not fit the way it is about to
 be used; readers raise on what it returns, a build re-embeds or re-parses, ``index_status``
@@ -26,8 +28,8 @@ from assistant.index.dense_spec import DenseSpec
 from assistant.index.files import FileRow
 from assistant.index.lexical import BM25_STEMMER, K1, B
 
-__all__ = ["BM25_SECTION", "FORMAT_VERSION", "MANIFEST_FILE", "Counts", "IndexMismatchError",
-           "Manifest", "Mismatch", "settings_for"]
+__all__ = ["BM25_SECTION", "FORMAT_VERSION", "MANIFEST_FILE", "SELF_KEY", "Counts",
+           "IndexMismatchError", "Manifest", "Mismatch", "self_digest", "settings_for"]
 
 FORMAT_VERSION = 2  # 2: lexical/ postings replace bm25s files; dense kinds (flat/ivf/hnsw)
 MANIFEST_FILE = "manifest.json"
@@ -36,6 +38,14 @@ MANIFEST_FILE = "manifest.json"
 BM25_SECTION = MappingProxyType({"library": "assistant.lexical", "stemmer": BM25_STEMMER,
                                  "stopwords": "en", "method": "lucene", "k1": K1, "b": B})
 RULES = ("format", "model", "dimension", "chunker")
+SELF_KEY = "self_sha256"
+
+
+def self_digest(data: Mapping) -> str:
+    """The sha256 of a manifest's JSON without its ``self_sha256`` key, as ``write`` lays it
+    out: a byte flipped in a manifest that still parses (a count, a size, nprobe) shows."""
+    rest = {key: value for key, value in data.items() if key != SELF_KEY}
+    return hashlib.sha256(json.dumps(rest, indent=2).encode()).hexdigest()
 
 
 class IndexMismatchError(RuntimeError):
@@ -78,6 +88,8 @@ class Manifest(Mapping):
     built_at: str = ""
     counts: Counts | None = None  # None: not recorded (posts and comments are then counted)
     file_bytes: dict[str, int] = field(default_factory=dict)  # "bytes": size of each file
+    # "sha256": hex digest of each file; empty in manifests written before it was recorded
+    checksums: dict[str, str] = field(default_factory=dict)
     bm25: dict[str, object] = field(default_factory=lambda: dict(BM25_SECTION))
 
     # ------------------------------------------------------------ the rules
@@ -121,7 +133,8 @@ class Manifest(Mapping):
     @classmethod
     def for_build(cls, model: str, dimension: int, chunker: Mapping, files: Iterable[FileRow],
                   counts: Counts, dense: DenseSpec) -> Manifest:
-        """The manifest of a version being written now (``file_bytes`` filled in last)."""
+        """The manifest of a version being written now (``file_bytes`` and ``checksums``
+        filled in last)."""
         fingerprint = hashlib.sha256()
         for row in sorted(files, key=FileRow.astuple):
             fingerprint.update(f"{row.source}\x00{row.sha256}\x00{row.status}\n".encode())
@@ -145,6 +158,7 @@ class Manifest(Mapping):
             counts=Counts(counts["chunks"], counts["posts"], counts["comments"])
             if {"chunks", "posts", "comments"} <= counts.keys() else None,
             file_bytes=dict(data.get("bytes", {})),
+            checksums=dict(data.get("sha256", {})),
             bm25=dict(data.get("bm25", BM25_SECTION)))
 
     @classmethod
@@ -170,6 +184,9 @@ class Manifest(Mapping):
             data["counts"] = {"chunks": self.counts.chunks, "posts": self.counts.posts,
                               "comments": self.counts.comments}
         data["bytes"] = dict(self.file_bytes)
+        if self.checksums:
+            data["sha256"] = dict(self.checksums)
+            data[SELF_KEY] = self_digest(data)
         return data
 
     # The recorded sections by name (``manifest["embedding"]["model"]``), as when the

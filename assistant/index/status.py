@@ -9,10 +9,9 @@ from pathlib import Path
 from assistant.embed.embedder import Embedder
 from assistant.index.build import build_index
 from assistant.index.files import walk_corpus
-from assistant.index.manifest import Manifest
+from assistant.index.integrity import current_folder, unclean_stop, verify_version
 from assistant.index.parse_pool import chunker_config
 from assistant.index.store import CHUNKS_FILE, ChunkStore
-from assistant.index.versions import read_current
 from assistant.settings import Settings
 
 __all__ = ["ensure_index", "index_status"]
@@ -20,12 +19,17 @@ __all__ = ["ensure_index", "index_status"]
 
 def index_status(corpus_dir: str | os.PathLike, index_dir: str | os.PathLike,
                  settings: Settings | None = None) -> str:
-    """``missing``, ``stale`` (corpus, model or chunker changed) or ``fresh``."""
+    """``missing``, ``corrupt`` (the checks an open makes fail: ``integrity``), ``stale``
+    (corpus, model or chunker changed) or ``fresh``. ``ensure_index`` builds for the first
+    three; a build compares every checksum, and repairs a corrupt version."""
     settings = settings or Settings.from_env()
-    version = read_current(Path(index_dir))
+    version = current_folder(Path(index_dir))
     if version is None:
         return "missing"
-    manifest = Manifest.read(version)
+    checked = verify_version(version, checksums=unclean_stop(Path(index_dir)))
+    if not checked.ok:
+        return "corrupt"
+    manifest = checked.manifest
     # The recorded id names the backend too ("all-MiniLM-L6-v2+onnx-int8"); comparing the bare
     # model name called every int8 index stale, so each start-up re-planned the whole corpus.
     model_id = Embedder.from_settings(settings).model_id
@@ -62,5 +66,7 @@ def ensure_index(settings: Settings, *, quiet: bool = False) -> str:
 
     report = build_index(settings.corpus_dir, settings.index_dir, settings=settings,
                          progress=progress)
+    for note in report.notes:  # a corrupt version set aside, a model change, …
+        say(f"  note: {note}")
     say(f"  {report.summary()}")
     return status

@@ -110,6 +110,20 @@ class ChunkStore:
     def close(self) -> None:
         self.db.close()
 
+    def problem(self, deep: bool = False) -> str | None:
+        """What keeps this store from being read, or None (``integrity``): its header and
+        schema, on page one; with ``deep``, sqlite's ``quick_check`` of every page too."""
+        try:
+            tables = {name for (name,) in self.db.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'table'")}
+            if not {"chunks", "files"} <= tables:
+                return "its tables are missing"
+            if deep and (result := self.db.execute("PRAGMA quick_check").fetchone()[0]) != "ok":
+                return f"sqlite quick_check: {result}"
+        except sqlite3.DatabaseError as exc:
+            return f"not a readable sqlite database ({exc})"
+        return None
+
     # ------------------------------------------------------------ passages
 
     def chunks_by_ids(self, ids: list[int]) -> dict[int, Chunk]:

@@ -31,6 +31,11 @@ _HTML_BLOCK = frozenset(
      "summary", "body"}
 )  # fmt: skip
 _HTML_LINE = frozenset({"br", "tr", "dt", "dd", "li"})
+# Inline markup that hides an element: its text is for machines only (an injection's hiding
+# place), so it never reaches a chunk. Hiding done by a stylesheet class cannot be seen here.
+_HIDDEN_STYLE_RE = re.compile(
+    r"display\s*:\s*none|visibility\s*:\s*(?:hidden|collapse)"
+    r"|(?:font-size|opacity)\s*:\s*0(?:\.0*)?(?:px|em|rem|pt|%)?\s*(?:[;!]|$)", re.I)
 _DATE_META = ("article:published_time", "og:published_time", "date", "dc.date", "dcterms.date",
               "pubdate", "datepublished")  # fmt: skip
 
@@ -56,14 +61,20 @@ class _HTMLText(HTMLParser):
         self._in_h1 = False
         self._h1_done = False
         self._pre = 0
+        self._hidden_from: int | None = None  # skip depth of the outermost hidden element
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        self._note_metadata(tag, {k.lower(): (v or "") for k, v in attrs})
+        a = {k.lower(): (v or "") for k, v in attrs}
+        if tag not in _HTML_VOID and (self.skip or tag in _HTML_SKIP or _hidden(a)):
+            # Inside a skipped element every element is counted, so that the end tag of one
+            # nested in it ("<div hidden><div>…</div>still hidden</div>") cannot end the skip.
+            if self._hidden_from is None and _hidden(a):
+                self._hidden_from = len(self.skip)  # a hidden <h1> is no title either
+            self.skip.append(tag)
+        self._note_metadata(tag, a)
         if tag in _HTML_VOID:
             self._break(tag)
             return
-        if tag in _HTML_SKIP:
-            self.skip.append(tag)
         if tag == "pre":
             self._pre += 1
         self._break(tag)
@@ -81,7 +92,7 @@ class _HTMLText(HTMLParser):
             self.time = a["datetime"]
         elif tag == "title":
             self._in_title = True
-        elif tag == "h1" and not self._h1_done:
+        elif tag == "h1" and not self._h1_done and self._hidden_from is None:
             self._in_h1 = True
 
     def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
@@ -101,6 +112,8 @@ class _HTMLText(HTMLParser):
         if tag in self.skip:
             while self.skip and self.skip.pop() != tag:
                 pass
+            if self._hidden_from is not None and len(self.skip) <= self._hidden_from:
+                self._hidden_from = None
         if tag not in _HTML_LINE:  # a line break opens <li>, <tr>, <dt>, <dd>; none closes them
             self._break(tag)
 
@@ -122,6 +135,12 @@ class _HTMLText(HTMLParser):
             self.parts.append("\n")
         elif tag in ("td", "th"):
             self.parts.append(" ")
+
+
+def _hidden(a: dict[str, str]) -> bool:
+    """Whether an element's attributes hide it (``hidden``, ``aria-hidden``, inline style)."""
+    return ("hidden" in a or a.get("aria-hidden", "").lower() == "true"
+            or bool(_HIDDEN_STYLE_RE.search(a.get("style", ""))))
 
 
 def _read(text: str) -> _HTMLText:

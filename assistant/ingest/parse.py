@@ -22,7 +22,8 @@ __all__ = [
 # every file again instead of keeping old text for files whose bytes did not change (chunks
 # whose text is unchanged keep their ids and vectors: nothing is embedded twice).
 # 2: Markdown through markdown-it-py and front matter through YAML (was hand-written).
-PARSER_VERSION = 2
+# 3: hidden HTML elements, HTML comments and invisible characters dropped (planted text).
+PARSER_VERSION = 3
 
 
 def parse_file(path: Path, source: str, max_bytes: int = 20 * 1024 * 1024) -> list[Post]:

@@ -6,13 +6,12 @@ imported only when a request is made.
 
 from __future__ import annotations
 
-import email.utils
+import itertools
 import json
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
 from assistant.llm.base import (
@@ -21,6 +20,19 @@ from assistant.llm.base import (
     BackendUnavailable,
     Message,
     StreamInterrupted,
+)
+from assistant.llm.replies import (
+    MAX_BODY_CHARS,
+    ReplyInfo,
+    completion_text,
+    delta_text,
+    error_text,
+    html_error,
+    is_sse_line,
+    iter_sse_data,
+    quote_body,
+    retry_delay,
+    unexpected_body,
 )
 
 if TYPE_CHECKING:
@@ -32,61 +44,15 @@ __all__ = ["RETRYABLE_STATUSES", "HttpPolicy", "OpenAICompatBackend", "iter_sse_
 RETRYABLE_STATUSES = frozenset({429, 500, 502, 503, 504})
 
 
-def iter_sse_data(lines: Iterable[str]) -> Iterator[str]:
-    """Yield the ``data`` payload of each complete server-sent event in ``lines``.
-
-    Follows the SSE rules: events end at a blank line, several ``data:`` lines join with
-    newlines, ``:`` lines are comments, other fields are ignored. An unterminated event at
-    the end is dropped (it may be truncated) unless it is ``[DONE]``.
-    """
-    data: list[str] = []
-    for raw in lines:
-        line = raw.rstrip("\r\n")
-        if not line:
-            if data:
-                yield "\n".join(data)
-                data = []
-            continue
-        if line.startswith(":"):
-            continue
-        field, _, value = line.partition(":")
-        if field == "data":
-            data.append(value[1:] if value.startswith(" ") else value)
-    if data and "\n".join(data).strip() == "[DONE]":
-        yield "[DONE]"
-
-
-def retry_delay(
-    retry_after: str | None, attempt: int, *, backoff: float = 0.5, cap: float = 30.0
-) -> float:
-    """Seconds to wait before retry ``attempt`` (1-based): ``Retry-After`` if given, capped;
-    otherwise ``backoff * 2**(attempt-1)``, capped."""
-    if retry_after:
-        value = retry_after.strip()
-        try:
-            return max(0.0, min(float(value), cap))
-        except ValueError:
-            pass
-        try:
-            when = email.utils.parsedate_to_datetime(value)
-        except (TypeError, ValueError):
-            when = None
-        if when is not None:
-            if when.tzinfo is None:
-                when = when.replace(tzinfo=timezone.utc)
-            seconds = (when - datetime.now(timezone.utc)).total_seconds()
-            return max(0.0, min(seconds, cap))
-    return min(backoff * 2 ** (attempt - 1), cap)
-
-
 @dataclass(frozen=True)
 class HttpPolicy:
     """How long to wait and how often to try: ``request_timeout`` bounds each wait for bytes
     (not the whole answer), ``connect_timeout`` connecting; up to ``max_attempts`` attempts
     on 429/5xx (honouring ``Retry-After`` up to ``max_retry_after`` s) and on connections
-    dropped before any text, with exponential ``backoff``; ``sleep`` is swappable for tests."""
+    dropped before any text, with exponential ``backoff``; ``sleep`` is swappable for tests.
+    The defaults are ``Settings``' (``ASSISTANT_REQUEST_TIMEOUT``: 30 s without a byte)."""
 
-    request_timeout: float = 120.0
+    request_timeout: float = 30.0
     connect_timeout: float = 5.0
     max_attempts: int = 3
     max_retry_after: float = 30.0
@@ -192,7 +158,7 @@ class OpenAICompatBackend:
                     if resp.status_code in RETRYABLE_STATUSES and not last:
                         return self._delay(resp, attempt)
                     raise self._http_error(resp, attempt)
-                yield from self._read_events(resp, parts)
+                yield from self._read_body(resp, parts)
                 return None
         except httpx.TimeoutException as exc:
             raise self._timeout_error(exc, parts) from None
@@ -211,8 +177,32 @@ class OpenAICompatBackend:
                 f"Request to {self.url} failed: {type(exc).__name__}: {exc}"
             ) from None
 
-    def _read_events(self, resp: httpx.Response, parts: list[str]) -> Iterator[str]:
-        for data in iter_sse_data(resp.iter_lines()):
+    def _read_body(self, resp: httpx.Response, parts: list[str]) -> Iterator[str]:
+        """The event stream, whatever the content type says; else the answer of a JSON
+        completion, or an error naming what came instead (an HTML page, garbage, nothing).
+        Decided on the first non-blank line, so a real stream is never held back."""
+        lines = resp.iter_lines()
+        first = next((line for line in lines if line.strip()), None)
+        if first is not None and is_sse_line(first):
+            yield from self._read_events(itertools.chain([first], lines), parts)
+            return
+        body = [first or ""]
+        size = len(body[0])
+        for line in lines:
+            if size > MAX_BODY_CHARS:
+                break
+            body.append(line)
+            size += len(line) + 1
+        text = "\n".join(body)
+        answer = completion_text(text)
+        if answer is None:
+            raise unexpected_body(self._reply_info(resp), text)
+        if answer:
+            parts.append(answer)
+            yield answer
+
+    def _read_events(self, lines: Iterable[str], parts: list[str]) -> Iterator[str]:
+        for data in iter_sse_data(lines):
             if data.strip() == "[DONE]":
                 return
             try:
@@ -225,9 +215,9 @@ class OpenAICompatBackend:
                 continue
             if event.get("error"):
                 raise self._interrupted(
-                    f"{self.url} reported an error mid-stream: {_error_text(event)}", parts
+                    f"{self.url} reported an error mid-stream: {error_text(event)}", parts
                 )
-            text = _delta_text(event)
+            text = delta_text(event)
             if text:
                 parts.append(text)
                 yield text
@@ -240,6 +230,10 @@ class OpenAICompatBackend:
     def _interrupted(message: str, parts: list[str]) -> BackendError:
         return StreamInterrupted(message, "".join(parts))
 
+    def _reply_info(self, resp: httpx.Response) -> ReplyInfo:
+        return ReplyInfo(self.url, resp.status_code, resp.headers.get("content-type", ""),
+                         self._api_key_env)
+
     def _delay(self, resp: httpx.Response, attempt: int) -> float:
         return retry_delay(
             resp.headers.get("Retry-After"),
@@ -250,6 +244,10 @@ class OpenAICompatBackend:
 
     def _http_error(self, resp: httpx.Response, attempts: int) -> BackendError:
         status = resp.status_code
+        # A proxy's error page or a login page: say so, not "Server said: <html…".
+        page = html_error(self._reply_info(resp), resp.text, attempts)
+        if page:
+            return page
         detail = _response_detail(resp)
         said = f" Server said: {detail}" if detail else ""
         if status in (401, 403):
@@ -291,7 +289,9 @@ class OpenAICompatBackend:
             f"model {self.model!r})."
         )
         if parts:
-            return StreamInterrupted(message + " The answer is incomplete.", "".join(parts))
+            return StreamInterrupted(
+                message + " The answer is incomplete; for a slow model, raise "
+                "ASSISTANT_REQUEST_TIMEOUT.", "".join(parts))
         return BackendTimeout(
             message + " The server may be overloaded or the prompt too long; raise "
             "ASSISTANT_REQUEST_TIMEOUT or pick another backend."
@@ -312,34 +312,19 @@ class OpenAICompatBackend:
         )
 
 
-def _delta_text(event: dict[str, Any]) -> str:
-    choices = event.get("choices") or []
-    if not choices or not isinstance(choices[0], dict):
-        return ""
-    choice = choices[0]
-    delta = choice.get("delta")
-    # Some servers stream completion-style chunks ({"text": …}) instead of deltas.
-    content = delta.get("content") if isinstance(delta, dict) else choice.get("text")
-    return content if isinstance(content, str) else ""
-
-
-def _error_text(event: dict[str, Any]) -> str:
-    error = event.get("error")
-    if isinstance(error, dict):
-        return str(error.get("message") or error)
-    return str(error)
-
-
 def _response_detail(resp: httpx.Response) -> str:
+    """What an error body says: its JSON ``error`` or ``detail``, else the text quoted (or
+    described, when it is binary); "" for an empty body."""
     try:
-        body = resp.json()
+        text = resp.text
+    except Exception:  # undecodable: the status says enough
+        return ""
+    try:
+        body = json.loads(text)
     except ValueError:
         body = None
     if isinstance(body, dict) and body.get("error"):
-        return _error_text(body)[:300]
+        return error_text(body)[:300]
     if isinstance(body, dict) and body.get("detail"):
         return str(body["detail"])[:300]
-    try:
-        return resp.text.strip()[:300]
-    except Exception:
-        return ""
+    return quote_body(text) if text.strip() else ""

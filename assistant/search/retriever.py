@@ -4,6 +4,12 @@ A query flows: validate → filter mask (numpy date/kind columns, the store's au
 → dense and BM25 candidates → fusion (``search.fusion``) → sign-off promotion for "who
 wrote" questions (``search.authorship``) → near-duplicates dropped (``search.dedupe``) →
 ``Hit``s with their cosine to the query.
+
+A retriever opened with ``Retriever.open`` follows the index as it is re-built: between
+searches, at most every ``ASSISTANT_INDEX_CHECK_MS``, it looks at ``CURRENT`` and swaps to a
+newly published version once that is loaded (``index.live``); each search runs start to end
+on the version it began on. Servers share one retriever, so REST, /v1, MCP and the page all
+serve a new version within about a second of its publish, with no request dropped.
 """
 
 from __future__ import annotations
@@ -16,6 +22,7 @@ import numpy as np
 
 from assistant.embed.embedder import Embedder
 from assistant.index import IndexMismatchError, IndexStore
+from assistant.index.live import LiveIndex
 from assistant.index.manifest import Manifest
 from assistant.records import Hit
 from assistant.search.authorship import is_authorship_question, promote_sign_offs
@@ -46,36 +53,63 @@ def _check_request(query: object, k: object, mode: object) -> None:
 class Retriever:
     """Search an index built by ``build_index``. Cheap to open; the model loads on first query.
 
-    ``fusion`` and ``bm25_weight`` default to, and are validated by, ``Settings``.
+    ``fusion`` and ``bm25_weight`` default to, and are validated by, ``Settings``. A
+    retriever made from a store serves that version until ``refresh`` (or ``watch``).
     """
 
     def __init__(self, store: IndexStore, embedder: Embedder, fusion: Fusion | None = None,
                  bm25_weight: float | None = None):
         given = {"fusion": fusion, "bm25_weight": bm25_weight}
         checked = Settings(**{name: value for name, value in given.items() if value is not None})
-        self.store = store
         self.embedder = embedder
         self.fusion = checked.fusion
         self.bm25_weight = checked.bm25_weight
-        for mismatch in store.manifest.check(where=store.path.parent.parent,
-                                             model=embedder.model_id):
-            raise IndexMismatchError(mismatch.message)
-        self._dimension_checked = False
+        self._check_model(store)
+        self._live = LiveIndex(store, accept=self._check_model)
+        self._dimension_checked: Path | None = None  # the version whose dimension was checked
 
     @classmethod
     def open(cls, index_dir: str | os.PathLike = "index", *, settings: Settings | None = None,
              embedder: Embedder | None = None) -> Retriever:
+        """The published version of ``index_dir``, followed as new ones are published."""
         settings = settings or Settings.from_env()
         embedder = embedder or Embedder.from_settings(settings)
-        return cls(IndexStore.open(Path(index_dir)), embedder, fusion=settings.fusion,
-                   bm25_weight=settings.bm25_weight)
+        retriever = cls(IndexStore.open(Path(index_dir)), embedder, fusion=settings.fusion,
+                        bm25_weight=settings.bm25_weight)
+        if settings.index_check_ms > 0:
+            retriever.watch(settings.index_check_ms / 1000)
+        return retriever
+
+    @property
+    def store(self) -> IndexStore:
+        """The version searched now; a later call may get a newer one."""
+        return self._live.store
 
     @property
     def manifest(self) -> Manifest:
         return self.store.manifest
 
     def stats(self) -> dict[str, object]:
-        return self.store.stats()
+        with self._live.use() as store:
+            return store.stats()
+
+    def watch(self, every: float) -> None:
+        """Check ``CURRENT`` at most every ``every`` seconds between searches, and swap to a
+        newly published version in the background."""
+        self._live.check_every = every
+
+    def refresh(self) -> bool:
+        """Swap to the published version now, once it is loaded (True if it was new)."""
+        return self._live.refresh()
+
+    def close(self) -> None:
+        """Release the index (its lease lets builds remove the version)."""
+        self._live.close()
+
+    def _check_model(self, store: IndexStore) -> None:
+        for mismatch in store.manifest.check(where=store.path.parent.parent,
+                                             model=self.embedder.model_id):
+            raise IndexMismatchError(mismatch.message)
 
     # The public signature keeps its keyword filters (README "Library"), hence 7 arguments.
     def search(self, query: str, k: int = 5, since: str | date | None = None,  # noqa: PLR0913
@@ -83,75 +117,85 @@ class Retriever:
                author: str | None = None, mode: str = "hybrid") -> list[Hit]:
         """The ``k`` best passages for ``query``, filtered by date range, kind and author."""
         _check_request(query, k, mode)
-        mask = self._allowed_mask(Filters.make(since, until, kind, author))
+        filters = Filters.make(since, until, kind, author)
+        with self._live.use() as store:  # one version from start to end
+            return self._search(store, query, k, filters, mode)
+
+    def _search(self, store: IndexStore, query: str, k: int, filters: Filters,
+                mode: str) -> list[Hit]:
+        mask = _allowed_mask(store, filters)
         allowed = None
         if mask is not None:
-            allowed = self._allowed_ids(mask)
+            allowed = _allowed_ids(store, mask)
             if len(allowed) == 0:
                 return []
         pool = max(50, 4 * k)
-        qvec = self._query_vector(query)
-        dense = self.store.dense.search(qvec, pool, allowed) if mode != "bm25" else []
-        sparse = self.store.lexical.search(query, pool, mask) if mode != "dense" else []
-        ordered = self._fuse(qvec, dense, sparse) if mode == "hybrid" else dense or sparse
+        qvec = self._query_vector(store, query)
+        dense = store.dense.search(qvec, pool, allowed) if mode != "bm25" else []
+        sparse = store.lexical.search(query, pool, mask) if mode != "dense" else []
+        ordered = self._fuse(store, qvec, dense, sparse) if mode == "hybrid" else dense or sparse
         if is_authorship_question(query):
-            ordered = promote_sign_offs(ordered, self.store)
-        return self._hits(ordered, qvec, k)
+            ordered = promote_sign_offs(ordered, store)
+        return _hits(store, ordered, qvec, k)
 
-    def _fuse(self, qvec: np.ndarray, dense: Ranking, sparse: Ranking) -> Ranking:
+    def _fuse(self, store: IndexStore, qvec: np.ndarray, dense: Ranking, sparse: Ranking
+              ) -> Ranking:
         if self.fusion == "rrf":
             return rrf(dense, sparse)
-        return convex(dense, sparse, lambda ids: self.store.dense.reconstruct_batch(ids) @ qvec,
+        return convex(dense, sparse, lambda ids: store.dense.reconstruct_batch(ids) @ qvec,
                       self.bm25_weight)
 
-    def _query_vector(self, query: str) -> np.ndarray:
+    def _query_vector(self, store: IndexStore, query: str) -> np.ndarray:
         vector = self.embedder.embed_query(query)
-        if not self._dimension_checked:
-            for mismatch in self.store.manifest.check(
-                    where=self.store.path.parent.parent, model=self.embedder.model_id,
+        if self._dimension_checked != store.path:
+            for mismatch in store.manifest.check(
+                    where=store.path.parent.parent, model=self.embedder.model_id,
                     dimension=vector.shape[0]):
                 raise IndexMismatchError(mismatch.message)
-            self._dimension_checked = True
+            self._dimension_checked = store.path
         return vector
 
-    def _allowed_mask(self, filters: Filters) -> np.ndarray | None:
-        """Rows of the lexical index that pass ``filters`` (None: no filter).
 
-        Dates and kinds are numpy columns; an author is looked up through the chunk store's
-        index on author, so no filter walks the archive in Python.
-        """
-        if not filters.active:
-            return None
-        lexical = self.store.lexical
-        mask = lexical.filter_mask(filters.since, filters.until, filters.kind)
-        if filters.author:
-            ids = self.store.ids_by_author(filters.author)
-            by_author = np.zeros(len(mask), dtype=bool)
-            if len(ids):
-                by_author[lexical.rows_of(ids)] = True
-            mask &= by_author
-        return mask
+def _allowed_mask(store: IndexStore, filters: Filters) -> np.ndarray | None:
+    """Rows of the lexical index that pass ``filters`` (None: no filter).
 
-    def _allowed_ids(self, mask: np.ndarray) -> np.ndarray:
-        """The ids where ``mask`` holds, sorted (as the dense index wants them)."""
-        sorted_ids, order = self.store.lexical.sorted_ids()
-        return sorted_ids[mask[order]]
+    Dates and kinds are numpy columns; an author is looked up through the chunk store's
+    index on author, so no filter walks the archive in Python.
+    """
+    if not filters.active:
+        return None
+    lexical = store.lexical
+    mask = lexical.filter_mask(filters.since, filters.until, filters.kind)
+    if filters.author:
+        ids = store.ids_by_author(filters.author)
+        by_author = np.zeros(len(mask), dtype=bool)
+        if len(ids):
+            by_author[lexical.rows_of(ids)] = True
+        mask &= by_author
+    return mask
 
-    def _hits(self, ordered: Ranking, qvec: np.ndarray, k: int) -> list[Hit]:
-        candidates = ordered[: max(3 * k, 20)]
-        chunks = self.store.chunks_by_ids([row_id for row_id, _ in candidates])
-        hits: list[Hit] = []
-        kept: list[set] = []
-        for row_id, score in candidates:
-            chunk = chunks.get(row_id)
-            if chunk is None:
-                continue
-            seen = shingles(chunk.text)
-            if any(near_duplicate(seen, other) for other in kept):
-                continue
-            vector = self.store.dense.reconstruct(int(row_id))
-            hits.append(Hit.from_chunk(chunk, score, float(np.dot(vector, qvec))))
-            kept.append(seen)
-            if len(hits) == k:
-                break
-        return hits
+
+def _allowed_ids(store: IndexStore, mask: np.ndarray) -> np.ndarray:
+    """The ids where ``mask`` holds, sorted (as the dense index wants them)."""
+    sorted_ids, order = store.lexical.sorted_ids()
+    return sorted_ids[mask[order]]
+
+
+def _hits(store: IndexStore, ordered: Ranking, qvec: np.ndarray, k: int) -> list[Hit]:
+    candidates = ordered[: max(3 * k, 20)]
+    chunks = store.chunks_by_ids([row_id for row_id, _ in candidates])
+    hits: list[Hit] = []
+    kept: list[set] = []
+    for row_id, score in candidates:
+        chunk = chunks.get(row_id)
+        if chunk is None:
+            continue
+        seen = shingles(chunk.text)
+        if any(near_duplicate(seen, other) for other in kept):
+            continue
+        vector = store.dense.reconstruct(int(row_id))
+        hits.append(Hit.from_chunk(chunk, score, float(np.dot(vector, qvec))))
+        kept.append(seen)
+        if len(hits) == k:
+            break
+    return hits

@@ -5,6 +5,10 @@ training and adding vectors use), set the process-wide query settings once
 (``runtime.configure_for_queries``), open the ``Retriever``, run one search so the embedding
 model, FAISS and BM25 are loaded before concurrent requests arrive, and pick the backend
 (``settings.backend`` unless one is given; a model is loaded on first use).
+
+The retriever follows the index: a version published later (``python -m assistant index``
+in another process, the page's re-index) is loaded in the background and served from the
+next request on, within ``ASSISTANT_INDEX_CHECK_MS`` plus its load time (``index.live``).
 """
 
 from __future__ import annotations

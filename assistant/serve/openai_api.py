@@ -18,6 +18,8 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from assistant.answer.references import CHAT_COMPLETION, REFERENCES, references_block
+from assistant.answer.sanitize import SafeMarkdownStream, permalinks, safe_markdown
+from assistant.records import AnswerEvent, NoticeEvent, SourcesEvent, TextDelta
 from assistant.search.retriever import MAX_K
 from assistant.serve.schemas import SearchFilters, filter_options
 
@@ -25,6 +27,7 @@ __all__ = [
     "MODEL_ID",
     "REFERENCES_HEADING",
     "ChatRequest",
+    "completion_content",
     "create_router",
     "format_references",
     "openai_error",
@@ -99,6 +102,12 @@ def format_references(answer) -> str:
     return "\n\n" + references_block(answer, CHAT_COMPLETION)
 
 
+def completion_content(answer) -> str:
+    """A reply's content: the answer, ``safe_markdown`` (chat clients render Markdown: no
+    image, no link but the passages' permalinks, no script URL, no HTML), and its references."""
+    return safe_markdown(answer.text, permalinks(answer.passages)) + format_references(answer)
+
+
 def _models(assistant, allowed: list[str]) -> dict[str, str | None]:
     """Model ids clients may name: ``blog-archive`` (the default backend) and one per other
     enabled backend, ``blog-archive:<spec>``."""
@@ -144,7 +153,7 @@ def create_router(assistant, allowed: list[str]):
         now = int(time.time())
         if not body.stream:
             answer = assistant.ask(question, history, **options)
-            message = {"role": "assistant", "content": answer.text + format_references(answer),
+            message = {"role": "assistant", "content": completion_content(answer),
                        "citations": [c.as_dict() for c in answer.citations],
                        "refused": answer.refused}
             if answer.notice:
@@ -174,29 +183,17 @@ def _data(payload: dict[str, Any] | str) -> bytes:
 def _chunks(first, events: Iterator, base: dict[str, Any]) -> Iterator[bytes]:
     """OpenAI stream chunks: the role, text deltas (notices inline, in italics), then the
     references with the structured citations, then ``finish_reason: stop`` and ``[DONE]``."""
-    from assistant.records import AnswerEvent, NoticeEvent, TextDelta
 
     def chunk(delta: dict[str, Any], finish: str | None = None) -> bytes:
         return _data(dict(base, choices=[{"index": 0, "delta": delta, "logprobs": None,
                                           "finish_reason": finish}]))
 
     yield chunk({"role": "assistant", "content": ""})
-    wrote = False
+    deltas = _Deltas()
     try:
         for event in _chain(first, events):
-            if isinstance(event, TextDelta) and event.text:
-                yield chunk({"content": event.text})
-                wrote = True
-            elif isinstance(event, NoticeEvent):
-                note = f"_{event.message}_\n\n"
-                yield chunk({"content": f"\n\n{note}" if wrote else note})
-            elif isinstance(event, AnswerEvent):
-                answer = event.answer
-                delta = {"content": format_references(answer),
-                         "citations": [c.as_dict() for c in answer.citations],
-                         "refused": answer.refused}
-                if answer.notice:
-                    delta["notice"] = answer.notice
+            delta = deltas.of(event)
+            if delta:
                 yield chunk(delta)
         yield chunk({}, finish="stop")
     except ValueError as exc:
@@ -205,6 +202,40 @@ def _chunks(first, events: Iterator, base: dict[str, Any]) -> Iterator[bytes]:
         log.exception("error while streaming a chat completion")
         yield _data({"error": {"message": "internal error", "type": "server_error"}})
     yield _data("[DONE]")
+
+
+class _Deltas:
+    """The deltas of one streamed reply. Its text passes through ``SafeMarkdownStream`` as
+    whole replies pass through ``safe_markdown``: a streamed draft is the model's raw text."""
+
+    def __init__(self) -> None:
+        self.safe = SafeMarkdownStream()
+        self.wrote = False
+
+    def of(self, event) -> dict[str, Any] | None:
+        """The delta ``event`` adds to the reply, if any."""
+        if isinstance(event, SourcesEvent):  # the passages' permalinks may stay links
+            self.safe = SafeMarkdownStream(permalinks(event.passages))
+        elif isinstance(event, TextDelta) and event.text:
+            return self._text(self.safe.feed(event.text))
+        elif isinstance(event, NoticeEvent):
+            text = self.safe.flush()
+            gap = "\n\n" if self.wrote or text else ""
+            self.wrote = self.wrote or bool(text)
+            return {"content": f"{text}{gap}_{safe_markdown(event.message)}_\n\n"}
+        elif isinstance(event, AnswerEvent):
+            answer = event.answer
+            delta = {"content": self.safe.flush() + format_references(answer),
+                     "citations": [c.as_dict() for c in answer.citations],
+                     "refused": answer.refused}
+            if answer.notice:
+                delta["notice"] = answer.notice
+            return delta
+        return None
+
+    def _text(self, text: str) -> dict[str, Any] | None:
+        self.wrote = self.wrote or bool(text)
+        return {"content": text} if text else None
 
 
 def _chain(first, rest: Iterator) -> Iterator:

@@ -9,7 +9,7 @@
   (uploads and re-indexing), ``api`` (the ``gradio_client`` endpoints ``/chat``,
   ``/search``, ``/ask``).
 - Helpers: ``uploads`` (safe names, saving under ``corpus/uploads/``, re-indexing and
-  re-opening the retriever), ``backends`` (the backend controls and spec strings),
+  swapping the retriever to the new version), ``backends`` (the backend controls and spec strings),
   ``errors`` (messages a person understands).
 
 Reference lines come from ``assistant.answer.references``, shared with the CLI and ``/v1``.

@@ -7,12 +7,18 @@ people who run only the page. It adds nothing of its own: ``/search`` takes the 
 ``Answer.as_dict()`` (the REST shapes), and ``/chat`` the answer with the references the
 "copy as text" button gives. For anything more (history,
 filters on answers, streaming, backends) use the REST service.
+
+A failure reaches the client as ``gr.Error`` carrying the page's message (``human_error``):
+with ``show_error=False`` (no tracebacks to visitors, ``page.launch_options``) any other
+exception arrives as a bare "AppError" that says nothing. ``/chat`` answers a failed
+question with the chat's own "Could not answer: …" text, as the page shows it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from typing import Any
+import functools
+from collections.abc import Callable, Iterable
+from typing import Any, TypeVar
 
 import gradio as gr
 
@@ -22,7 +28,25 @@ from assistant.ui.errors import human_error
 from assistant.ui.messages import INCOMPLETE
 from assistant.ui.render import answer_plain
 
-__all__ = ["PageApi"]
+__all__ = ["PageApi", "clear_errors"]
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def clear_errors(fn: F) -> F:
+    """``fn`` as an endpoint: an error becomes ``gr.Error(human_error(error))``. The wrapper
+    keeps ``fn``'s signature and type hints, from which ``gr.api`` derives the API schema."""
+
+    @functools.wraps(fn)
+    def endpoint(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except gr.Error:
+            raise
+        except Exception as exc:  # logged by human_error when unexpected
+            raise gr.Error(human_error(exc), print_exception=False) from None
+
+    return endpoint  # type: ignore[return-value]
 
 
 def _final(events: Iterable[Any]) -> Answer | None:
@@ -41,9 +65,9 @@ class PageApi:
         self.assistant = assistant
 
     def register(self) -> None:
-        gr.api(self.chat, api_name="chat")
-        gr.api(self.search, api_name="search")
-        gr.api(self.ask, api_name="ask")
+        gr.api(clear_errors(self.chat), api_name="chat")
+        gr.api(clear_errors(self.search), api_name="search")
+        gr.api(clear_errors(self.ask), api_name="ask")
 
     def chat(self, question: str) -> str:
         """Answer a question from the archive; returns the answer text with its references."""

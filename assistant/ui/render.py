@@ -4,7 +4,9 @@ marked, and the answer with its references as Markdown or plain text (the copy b
 
 Every piece of archive or model text is HTML-escaped before it reaches the page: the chat
 renders Markdown with HTML allowed (the citation links and warning spans are HTML), so
-escaping here is what keeps a passage quoting ``<script>`` inert.
+escaping here is what keeps a passage quoting ``<script>`` inert. The copies leave the page,
+to be pasted where Markdown renders: their text goes through ``safe_markdown`` (no image, no
+link but the passages' permalinks, no script URL, no HTML), as ``/v1`` replies do.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from collections.abc import Sequence
 
 from assistant.answer.citations import UNVERIFIED_MARK
 from assistant.answer.references import MARKDOWN, PLAIN_TEXT, references_block
+from assistant.answer.sanitize import permalinks, safe_markdown
 from assistant.records import Answer
 
 __all__ = [
@@ -115,15 +118,19 @@ def render_answer(text: str, n_passages: int, turn: int = 0,
     return "".join(out).replace(_OPEN, _WARN_OPEN).replace(_CLOSE, _WARN_CLOSE)
 
 
+def _safe_text(answer: Answer) -> str:
+    return safe_markdown(answer.text, permalinks(answer.passages)).strip()
+
+
 def answer_plain(answer: Answer) -> str:
     """The answer with its references as plain text (also what ``/chat`` returns)."""
     block = references_block(answer, PLAIN_TEXT)
-    text = (answer.text or "").strip()
+    text = _safe_text(answer)
     return f"{text}\n\n{block}" if block else text
 
 
 def answer_markdown(answer: Answer) -> str:
-    """The answer with its references as Markdown (text is left as written)."""
+    """The answer with its references as Markdown (the text as written, made safe)."""
     block = references_block(answer, MARKDOWN)
-    text = (answer.text or "").strip()
+    text = _safe_text(answer)
     return f"{text}\n\n{block}" if block else text

@@ -1,10 +1,12 @@
 """Adding posts from the page: uploaded files saved under ``corpus/uploads/``, the index
-updated, and the assistant's retriever re-opened on the new index version.
+updated, and the assistant's retriever swapped to the new index version.
 
 Security, enforced here: a file is written only inside ``<corpus>/uploads`` under a name of
 ``[A-Za-z0-9._-]`` (no folders, no leading dot), only with a suffix the corpus reader
-parses, never over the size limit, and never over an existing file (a numbered name is
-picked instead; identical content is skipped).
+parses, never over the size limit, only when its content is text by the build's own
+reading (``ingest.files.read_text``: a PNG renamed ``.txt`` is refused here, not skipped by
+every later build), and never over an existing file (a numbered name is picked instead;
+identical content is skipped).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from assistant.hashing import sha256_file
+from assistant.ingest.files import SkippedFile, read_text
 from assistant.settings import Settings
 
 if TYPE_CHECKING:
@@ -79,6 +82,26 @@ def _refusal(src: Path, name: str, max_bytes: int) -> str | None:
     return None
 
 
+_SIGNATURES = ((b"\x89PNG", "a PNG image"), (b"\xff\xd8\xff", "a JPEG image"),
+               (b"GIF8", "a GIF image"), (b"%PDF", "a PDF"), (b"PK\x03\x04", "a zip archive "
+               "(or a Word/OpenDocument file)"), (b"MZ", "a Windows program"))
+
+
+def _not_text(path: Path, max_bytes: int) -> str | None:
+    """Why the build would skip ``path`` (binary, undecodable, blank), or None."""
+    try:
+        read_text(path, max_bytes)
+    except SkippedFile as exc:
+        if "binary" not in str(exc):
+            return str(exc)  # "empty file (whitespace only)", …
+        with path.open("rb") as fh:
+            head = fh.read(8)
+        what = next((name for magic, name in _SIGNATURES if head.startswith(magic)), None)
+        return (f"not a text file: its content is binary ({what or 'not text'}) although it "
+                f"is named {path.suffix}; upload posts as text, Markdown or HTML")
+    return None
+
+
 def save_upload(src: str | os.PathLike, original_name: str, corpus_dir: Path,
                 max_bytes: int) -> UploadResult:
     """Copy one uploaded file into ``corpus_dir/uploads`` under a sanitised name.
@@ -107,8 +130,14 @@ def save_upload(src: str | os.PathLike, original_name: str, corpus_dir: Path,
                 return UploadResult(shown, None, f"already in the archive as "
                                     f"{target.relative_to(root).as_posix()}")
             continue
-        tmp = folder / f".{target.name}.part"
+        # Hidden (builds skip dot files) and with the target's suffix, so the copy is read
+        # exactly as a build will read it once it is in place.
+        tmp = folder / f".{target.stem}.part{target.suffix}"
         shutil.copyfile(src, tmp)
+        unreadable = _not_text(tmp, max_bytes)
+        if unreadable:
+            tmp.unlink()
+            return UploadResult(shown, None, unreadable)
         os.replace(tmp, target)
         return UploadResult(shown, target.relative_to(root).as_posix())
     return UploadResult(shown, None, "too many files with this name")
@@ -125,9 +154,10 @@ def save_uploads(files: Iterable[Any], settings: Settings) -> Iterator[UploadRes
 
 
 def reindex(assistant: Any, settings: Settings, progress: Callable[..., Any]) -> BuildReport:
-    """Update the index from the corpus folder and, when a new version was published,
-    point ``assistant.retriever`` at it (same embedder, already loaded). Returns the
-    ``BuildReport``. ``progress`` takes Gradio's ``Progress`` arguments."""
+    """Update the index from the corpus folder and, when a new version was published, swap
+    ``assistant.retriever`` to it before returning (``Retriever.refresh``: the swap a running
+    server makes when another process publishes). Returns the ``BuildReport``.
+    ``progress`` takes Gradio's ``Progress`` arguments."""
     # Looked up when called, so a caller (the tests) can substitute the builder.
     from assistant.index.build import build_index
 
@@ -140,7 +170,8 @@ def reindex(assistant: Any, settings: Settings, progress: Callable[..., Any]) ->
     report = build_index(settings.corpus_dir, settings.index_dir, settings=settings,
                          embedder=embedder, progress=tick)
     if report.published:
+        # The same retriever, swapped in place: searches running now finish on the old
+        # version, and its lease keeps the build's cleanup from deleting it meanwhile.
         progress(0.99, desc="Opening the new index…")
-        assistant.retriever = type(retriever).open(settings.index_dir, settings=settings,
-                                                   embedder=embedder)
+        retriever.refresh()
     return report

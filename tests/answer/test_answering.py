@@ -64,7 +64,8 @@ def test_model_answer_is_verified_and_streamed_in_order(retriever):
     assert answer.first_token_s is not None and answer.total_s >= answer.first_token_s
     # the prompt: system rules, then the passages as numbered data, then the question
     system, user = backend.requests[0].messages
-    assert system["role"] == "system" and '<passage n="1"' in user["content"]
+    assert system["role"] == "system" and "<<passage-" in user["content"]
+    assert " n=1 " in user["content"]
     assert user["content"].rstrip().endswith("like [1].")
 
 

@@ -252,7 +252,7 @@ def test_interrupted_build_resumes_without_reembedding(small_corpus, tmp_path, m
     with pytest.raises(KeyboardInterrupt):
         _build(small_corpus, index, dying)
     assert not (index / "CURRENT").exists()
-    assert len(list((index / ".resume").glob("*.npy"))) == 2
+    assert len(list((index / ".resume").glob("*.npz"))) == 2
     again = FakeEmbedder()
     seen = []
     report = _build(small_corpus, index, again, progress=lambda d, t: seen.append((d, t)))
