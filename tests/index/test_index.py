@@ -12,6 +12,7 @@ from assistant.embed.fake import FakeEmbedder
 from assistant.index import FORMAT_VERSION, IndexMismatchError, IndexStore, index_status
 from assistant.search.retriever import Retriever
 from tests.conftest import POST_A, REPO
+from tests.index.helpers import InterruptedEmbedder
 
 # The fake embedder records its bare name, as the torch backend does (int8 adds "+onnx-int8").
 HASH_SETTINGS = Settings.from_env({"ASSISTANT_EMBEDDING_MODEL": "test-hash-64",
@@ -239,16 +240,7 @@ def test_interrupted_build_resumes_without_reembedding(small_corpus, tmp_path, m
     _many_posts(small_corpus, 14)
     index = tmp_path / "index"
 
-    class DiesOnThirdBatch(FakeEmbedder):
-        calls = 0
-
-        def embed_documents(self, texts, progress=None):
-            type(self).calls += 1
-            if type(self).calls == 3:
-                raise KeyboardInterrupt  # Ctrl-C mid-build
-            return super().embed_documents(texts, progress)
-
-    dying = DiesOnThirdBatch()
+    dying = InterruptedEmbedder(on_call=3)  # Ctrl-C on the third batch
     with pytest.raises(KeyboardInterrupt):
         _build(small_corpus, index, dying)
     assert not (index / "CURRENT").exists()

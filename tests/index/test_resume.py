@@ -17,6 +17,7 @@ from assistant.embed.fake import FakeEmbedder
 from assistant.index import IndexStore, write
 from assistant.index.resume import ResumeCache
 from tests.conftest import REPO
+from tests.index.helpers import InterruptedEmbedder
 
 _STALLS_AT = """
 import json, sys, time
@@ -118,16 +119,7 @@ def test_resume_finds_passages_when_an_edit_shifts_every_batch(small_corpus, tmp
             f"Monday 3 March 2014\n\nPost number {i}\n\nThe topic of post {i} is word{i}.\n")
     index = tmp_path / "index"
 
-    class DiesOnThirdBatch(FakeEmbedder):
-        calls = 0
-
-        def embed_documents(self, texts, progress=None):
-            type(self).calls += 1
-            if type(self).calls == 3:
-                raise KeyboardInterrupt
-            return super().embed_documents(texts, progress)
-
-    dying = DiesOnThirdBatch()
+    dying = InterruptedEmbedder(on_call=3)  # Ctrl-C on the third batch
     with pytest.raises(KeyboardInterrupt):
         build_index(small_corpus, index, settings=Settings.from_env({}), embedder=dying)
     assert len(dying.embedded) == 8
