@@ -192,12 +192,13 @@ def _cmd_eval(args: argparse.Namespace) -> int:
     from assistant.evaluation import (
         answer_metrics,
         format_answer_table,
+        format_kind_table,
         format_table,
         load_questions,
         retrieval_metrics,
     )
 
-    questions = load_questions(args.questions)
+    questions = load_questions(*args.questions)
     retriever = _open_retriever(_settings(args))
     results = retrieval_metrics(retriever, questions, modes=args.modes)
     answers = None
@@ -209,7 +210,8 @@ def _cmd_eval(args: argparse.Namespace) -> int:
 
         def progress(record) -> None:
             if args.verbose:
-                print(f"{record.id}: refused={record.refused} keywords={record.keywords_ok} "
+                print(f"{record.id}: refused={record.refused} gap={record.gap} "
+                      f"keywords={record.keywords_ok} "
                       f"first={record.first_token_s or 0:.2f}s  {record.text[:160]}",
                       file=sys.stderr)
 
@@ -226,6 +228,8 @@ def _cmd_eval(args: argparse.Namespace) -> int:
             print()
             print("Answers")
             print(format_answer_table(answers["summary"], assistant.backend_name()))
+            print()
+            print(format_kind_table(answers["kinds"], assistant.backend_name()))
     return 0
 
 
@@ -286,7 +290,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_cmd_stats)
 
     p = sub.add_parser("eval", help="retrieval (and with --backend, answer) metrics")
-    p.add_argument("questions", type=Path)
+    p.add_argument("questions", type=Path, nargs="+", help="questions files (JSONL)")
     p.add_argument("--backend", help="also answer every question with this backend and "
                                      "score the answers")
     p.add_argument("-k", type=int, default=5, help="passages retrieved per answer (default 5)")

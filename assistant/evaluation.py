@@ -1,4 +1,10 @@
-"""Retrieval and answer metrics over a questions file (format: shared/eval/README.md)."""
+"""Retrieval and answer metrics over questions files (format: shared/eval/README.md).
+
+Answers are scored per question kind: follow-ups are asked with their ``history``, filtered
+questions are scored on the filters the assistant read from their wording (``filters`` in
+the file is what the wording implies; it is never given to the assistant), and a near-miss
+question counts as declined when the answer refuses or states an honest gap.
+"""
 
 from __future__ import annotations
 
@@ -17,6 +23,7 @@ __all__ = [
     "answer_metrics",
     "collapse_whitespace",
     "format_answer_table",
+    "format_kind_table",
     "format_table",
     "keyword_match",
     "load_questions",
@@ -33,13 +40,20 @@ class Question:
     evidence: tuple[str, ...]
     answer_keywords: tuple[str, ...]
     answerable: bool
+    history: tuple[dict[str, str], ...] = ()  # earlier turns of a follow-up
+    filters: tuple[tuple[str, str], ...] = ()  # what the wording implies, for scoring only
 
 
 def collapse_whitespace(text: str) -> str:
     return " ".join(text.split())
 
 
-def load_questions(path: str | os.PathLike) -> list[Question]:
+def load_questions(*paths: str | os.PathLike) -> list[Question]:
+    """The questions of every file, in order."""
+    return [q for path in paths for q in _load_file(path)]
+
+
+def _load_file(path: str | os.PathLike) -> list[Question]:
     questions = []
     for number, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), 1):
         if not line.strip():
@@ -52,6 +66,10 @@ def load_questions(path: str | os.PathLike) -> list[Question]:
                 evidence=tuple(collapse_whitespace(g["evidence"]) for g in raw.get("gold", [])),
                 answer_keywords=tuple(raw.get("answer_keywords", [])),
                 answerable=bool(raw.get("answerable", True)),
+                history=tuple({"role": str(t["role"]), "content": str(t["content"])}
+                              for t in raw.get("history", [])),
+                filters=tuple(sorted((str(k), str(v)) for k, v in
+                                     (raw.get("filters") or {}).items())),
             ))
         except (json.JSONDecodeError, KeyError, TypeError) as exc:
             raise ValueError(f"{path}:{number}: not a valid question line ({exc})") from exc
@@ -125,6 +143,15 @@ class AnswerRecord:
     notice: str | None
     text: str
     repaired: int = 0  # citations moved by the verifier to the passage supporting them
+    kind: str = ""
+    gap: bool = False  # the answer says the archive does not state what was asked
+    filters_ok: bool | None = None  # implied filters == the file's (filtered questions)
+    found: bool | None = None  # a passage shown holds gold evidence (answerable questions)
+
+    @property
+    def declined(self) -> bool:
+        """Refused, or answered with an honest gap: what a near-miss question deserves."""
+        return self.refused or self.gap
 
     def as_dict(self) -> dict[str, object]:
         return dict(self.__dict__)
@@ -150,9 +177,11 @@ def answer_metrics(assistant, questions: Iterable[Question], backend=None,
     records: list[AnswerRecord] = []
     verifier = assistant.verifier
     for question in questions:
-        answer = assistant.ask(question.question, backend=backend)
+        answer = assistant.ask(question.question, history=list(question.history),
+                               backend=backend)
         supported = sum(
             verifier.support(c.sentence or c.quote, c.n, c.hit).supported for c in answer.citations)
+        implied = {f.name: f.value.lower() for f in answer.implied}
         record = AnswerRecord(
             id=question.id, answerable=question.answerable, refused=answer.refused,
             keywords_ok=(not answer.refused
@@ -160,7 +189,11 @@ def answer_metrics(assistant, questions: Iterable[Question], backend=None,
             citations=len(answer.citations), supported=supported,
             first_token_s=answer.first_token_s, total_s=answer.total_s,
             backend=answer.backend, notice=answer.notice, text=answer.text,
-            repaired=len(getattr(answer, "repaired", ())))
+            repaired=len(answer.repaired), kind=question.kind, gap=bool(answer.gaps),
+            filters_ok=(implied == {k: v.lower() for k, v in question.filters}
+                        if question.filters else None),
+            found=(any(supports(h, question) for h in answer.passages)
+                   if question.answerable and question.evidence else None))
         records.append(record)
         if progress:
             progress(record)
@@ -169,8 +202,8 @@ def answer_metrics(assistant, questions: Iterable[Question], backend=None,
     cited = sum(r.citations for r in records)
     first = [r.first_token_s for r in records if r.first_token_s is not None]
     total = [r.total_s for r in records if r.total_s is not None]
-    correct_refusals = sum(r.refused for r in unanswerable) + sum(
-        not r.refused for r in answerable)
+    correct_refusals = sum(r.declined for r in unanswerable) + sum(
+        not r.declined for r in answerable)
     summary = {
         "questions": len(records),
         "keyword_accuracy": (sum(r.keywords_ok for r in answerable) / len(answerable)
@@ -178,9 +211,10 @@ def answer_metrics(assistant, questions: Iterable[Question], backend=None,
         "citation_precision": sum(r.supported for r in records) / cited if cited else None,
         "citations": cited,
         "refusal_accuracy": correct_refusals / len(records) if records else None,
-        "unanswerable_refused": sum(r.refused for r in unanswerable),
+        "unanswerable_refused": sum(r.declined for r in unanswerable),
         "unanswerable": len(unanswerable),
-        "false_refusals": sum(r.refused for r in answerable),
+        "false_refusals": sum(r.declined for r in answerable),
+        "gap_answers": sum(r.gap for r in records),
         "repaired_citations": sum(r.repaired for r in records),
         "fallbacks": sum(r.backend == "extractive" and r.notice is not None for r in records),
         "first_token_mean_s": sum(first) / len(first) if first else None,
@@ -188,7 +222,52 @@ def answer_metrics(assistant, questions: Iterable[Question], backend=None,
         "total_mean_s": sum(total) / len(total) if total else None,
         "total_p50_s": _percentile(total, 0.5),
     }
-    return {"summary": summary, "records": [r.as_dict() for r in records]}
+    return {"summary": summary, "records": [r.as_dict() for r in records],
+            "kinds": kind_metrics(records)}
+
+
+def kind_metrics(records: list[AnswerRecord]) -> dict[str, dict[str, object]]:
+    """Per question kind (in order of appearance, then "all"): how many, keyword accuracy
+    (answerable), declined (refused or an honest gap), false refusals, passages shown
+    holding gold evidence, implied filters right, mean seconds to first text."""
+    kinds = list(dict.fromkeys(r.kind or "?" for r in records))
+    table: dict[str, dict[str, object]] = {}
+    for kind in [*kinds, "all"]:
+        mine = [r for r in records if kind in ("all", r.kind or "?")]
+        answerable = [r for r in mine if r.answerable]
+        scored = [r for r in mine if r.filters_ok is not None]
+        found = [r for r in mine if r.found is not None]
+        first = [r.first_token_s for r in mine if r.first_token_s is not None]
+        table[kind] = {
+            "questions": len(mine),
+            "keyword_accuracy": (sum(r.keywords_ok for r in answerable) / len(answerable)
+                                 if answerable else None),
+            "declined": sum(r.declined for r in mine if not r.answerable),
+            "unanswerable": sum(not r.answerable for r in mine),
+            "false_refusals": sum(r.declined for r in answerable),
+            "evidence_shown": (sum(bool(r.found) for r in found) / len(found)
+                               if found else None),
+            "filters_right": (f"{sum(bool(r.filters_ok) for r in scored)}/{len(scored)}"
+                              if scored else ""),
+            "first_token_mean_s": sum(first) / len(first) if first else None,
+        }
+    return table
+
+
+def format_kind_table(kinds: dict[str, dict[str, object]], backend: str = "") -> str:
+    """``kind_metrics`` as a Markdown table, one row per question kind."""
+    def num(value: object, digits: int = 2) -> str:
+        return "-" if value is None else f"{value:.{digits}f}"
+
+    lines = [f"| kind ({backend or '?'}) | questions | keyword accuracy | declined / "
+             "unanswerable | false refusals | evidence shown | implied filters right | "
+             "first text s |", "|---|---:|---:|---:|---:|---:|---:|---:|"]
+    for kind, row in kinds.items():
+        declined = f"{row['declined']}/{row['unanswerable']}" if row["unanswerable"] else "-"
+        lines.append(f"| {kind} | {row['questions']} | {num(row['keyword_accuracy'])} | "
+                     f"{declined} | {row['false_refusals']} | {num(row['evidence_shown'])} | "
+                     f"{row['filters_right'] or '-'} | {num(row['first_token_mean_s'])} |")
+    return "\n".join(lines)
 
 
 def format_answer_table(summary: dict[str, object], backend: str = "") -> str:
@@ -208,6 +287,8 @@ def format_answer_table(summary: dict[str, object], backend: str = "") -> str:
                        f"p50 {num('first_token_p50_s', 2)} s"),
         ("total time", f"mean {num('total_mean_s', 2)} s, p50 {num('total_p50_s', 2)} s"),
     ]
+    if summary.get("gap_answers"):
+        rows.append(("honest gap answers", str(summary["gap_answers"])))
     if summary.get("repaired_citations"):
         rows.append(("repaired citations", str(summary["repaired_citations"])))
     if summary.get("fallbacks"):

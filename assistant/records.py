@@ -20,6 +20,7 @@ __all__ = [
     "Comment",
     "Event",
     "Hit",
+    "ImpliedFilter",
     "NoticeEvent",
     "Post",
     "SourcesEvent",
@@ -147,6 +148,19 @@ class Citation:
 
 
 @dataclass(frozen=True)
+class ImpliedFilter:
+    """A restriction the question's wording implies ("In 2019, …" → since and until), applied
+    to the search and shown to the user, who may remove it; an explicit filter wins."""
+
+    name: str  # "since", "until", "kind" or "author"
+    value: str  # as the filter takes it: an ISO date, "post"/"comment", a signed name
+    phrase: str  # the words that implied it, as written ("In 2019", "readers")
+
+    def as_dict(self) -> dict[str, str]:
+        return {"name": self.name, "value": self.value, "phrase": self.phrase}
+
+
+@dataclass(frozen=True)
 class Answer:
     question: str
     text: str
@@ -163,11 +177,16 @@ class Answer:
     draft: str = ""  # the model's unchecked text (what the TextDeltas carried)
     repaired: tuple[str, ...] = ()  # sentences whose citation was moved to the passage
     # that supports them (the model cited the wrong number or none)
+    implied: tuple[ImpliedFilter, ...] = ()  # filters read from the wording, applied
+    gaps: tuple[str, ...] = ()  # what was asked that the archive does not state ("the
+    # system's cost"): the answer says so, then what the archive says nearby
 
     def as_dict(self) -> dict[str, object]:
         """The public JSON shape (``ask --json``, the HTTP API)."""
         return {"answer": self.text, "refused": self.refused,
-                "citations": [c.as_dict() for c in self.citations]}
+                "citations": [c.as_dict() for c in self.citations],
+                "implied_filters": [f.as_dict() for f in self.implied],
+                "gaps": list(self.gaps)}
 
 
 @dataclass(frozen=True)

@@ -34,6 +34,7 @@ class Reply:
     backend: str = "extractive"
     notice: str | None = None
     draft: str = ""  # the model's unchecked text, when a model wrote one
+    gaps: tuple[str, ...] = ()  # what was asked that the passages do not state
 
 
 Replying = Generator[Event, None, Reply]

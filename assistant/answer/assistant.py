@@ -33,6 +33,8 @@ from assistant.settings import Settings
 
 __all__ = ["AskOptions", "Assistant"]
 
+AUTHORS_READ = 5000  # signed names considered for an implied author filter, most frequent
+
 
 @dataclass(frozen=True)
 class AskOptions:
@@ -45,6 +47,7 @@ class AskOptions:
     kind: str | None = None
     author: str | None = None
     backend: str | ChatBackend | None = None
+    infer_filters: bool = True  # apply the filters the wording implies (shown, removable)
 
     @classmethod
     def of(cls, options: Mapping[str, object]) -> AskOptions:
@@ -84,6 +87,7 @@ class Assistant:
         self.verifier = verifier or CitationVerifier(retriever.embedder)
         self._backends: dict[str, ChatBackend] = {}
         self._lock = threading.Lock()
+        self._author_names: tuple[object, tuple[str, ...]] = (None, ())
 
     def __repr__(self) -> str:
         return f"Assistant(backend={self.backend!r}, k={self.k})"
@@ -112,8 +116,9 @@ class Assistant:
         request = AskOptions.of(options)
         k = self.k if request.k is None else request.k
         chat, notice = self.resolve_backend(request.backend)  # notice: why not the model
-        query = understand(question, history, chat)  # a follow-up becomes standalone
-        hits = self.retriever.search(query.text, k=k, **request.filters())
+        query = understand(question, history, chat, authors=self._authors(),
+                           explicit=request.filters(), infer_filters=request.infer_filters)
+        hits = self.retriever.search(query.text, k=k, **query.filters)
         if is_weak(query.text, hits):  # refuse before any answerer runs
             events = refuse(query, hits, notice=notice, backend=(
                 self.backend_name(request.backend) if chat else "extractive"))
@@ -121,6 +126,18 @@ class Assistant:
             events = self._answerer(chat, request.backend, notice).stream(query, hits, k)
         reply = yield from clock.watch(events)
         yield AnswerEvent(_answer(question, query, reply, clock))
+
+    def _authors(self) -> tuple[str, ...]:
+        """The names the archive is signed with (an implied author filter must name one),
+        read once per index version: a GROUP BY over every chunk is too slow per question
+        on a large archive."""
+        store = getattr(self.retriever, "store", None)
+        if store is None or not hasattr(store, "authors"):
+            return ()
+        key = getattr(store, "path", id(store))
+        if self._author_names[0] != key:
+            self._author_names = (key, tuple(store.authors(AUTHORS_READ)))
+        return self._author_names[1]
 
     def weak_evidence(self, query: str, hits: Sequence[Hit]) -> bool:
         """Whether to refuse before answering: no hit is close enough to the query."""
@@ -192,6 +209,7 @@ def _answer(question: str, query: Query, reply: Reply, clock: _Clock) -> Answer:
     return Answer(question=question, text=reply.text, refused=reply.refused,
                   citations=reply.citations, passages=reply.passages, query=query.text,
                   backend=reply.backend, notice=reply.notice, unsupported=reply.unsupported,
-                  repaired=reply.repaired, draft=reply.draft,
+                  repaired=reply.repaired, draft=reply.draft, implied=query.implied,
+                  gaps=reply.gaps,
                   first_token_s=clock.first_token_s, total_s=clock.elapsed(),
                   retrieval_s=clock.retrieval_s)

@@ -60,7 +60,7 @@ def test_model_answer_is_verified_and_streamed_in_order(retriever):
     assert all(c.supported for c in answer.citations)
     assert "[9]" not in answer.text
     assert answer.citations[0].as_dict()["source"] == "1.txt"
-    assert set(answer.as_dict()) == {"answer", "refused", "citations"}
+    assert set(answer.as_dict()) == {"answer", "refused", "citations", "implied_filters", "gaps"}
     assert answer.first_token_s is not None and answer.total_s >= answer.first_token_s
     # the prompt: system rules, then the passages as numbered data, then the question
     system, user = backend.requests[0].messages
