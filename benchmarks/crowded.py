@@ -10,7 +10,8 @@ real posts among many that look like them. Both archives are indexed with the co
 folder reuses them, and a changed index format re-parses without re-embedding.
 
 Printed: recall@1/5/10 and MRR per search mode on the answerable questions of ``dev.jsonl``
-and ``dev-hard.jsonl``, per archive, and the p50/p95 of one search. Follow-ups are searched
+and ``dev-hard.jsonl``, per archive, and the p50/p95 of one search (k=10, query embedding
+included, over ``--repeat`` rounds). Follow-ups are searched
 as written and, in the ``+prev`` rows, with the previous user turn appended (a stand-in for
 the standalone query the answer stage builds); ``all`` is both files with ``+prev``.
 """
@@ -122,8 +123,9 @@ def archives(cache: Path, distractors: int, eval_dir: Path) -> dict[str, Path]:
     return {name: index for name, (_, index) in built.items()}
 
 
-def measure(index: Path, archive: str, sets: dict[str, list]) -> list[Row]:
-    """Every question set in every mode against one index."""
+def measure(index: Path, archive: str, sets: dict[str, list], repeat: int = 3) -> list[Row]:
+    """Every question set in every mode against one index; latencies over ``repeat``
+    rounds of the set's searches (k=10, the query's embedding included)."""
     from assistant.evaluation import retrieval_metrics
     from assistant.runtime import configure_for_queries
     from assistant.search.retriever import MODES, Retriever
@@ -137,6 +139,10 @@ def measure(index: Path, archive: str, sets: dict[str, list]) -> list[Row]:
             for mode in MODES:
                 timed = _Timed(retriever)
                 result = retrieval_metrics(timed, questions, modes=(mode,))[mode]
+                for _ in range(repeat - 1):
+                    for question in questions:
+                        if question.answerable and question.evidence:
+                            timed.search(question.question, k=10, mode=mode)
                 times = np.asarray(timed.times) * 1e3
                 rows.append(Row(archive, name, mode, int(result["questions"]),
                                 result["recall@1"], result["recall@5"], result["recall@10"],
@@ -166,6 +172,8 @@ def _parser() -> argparse.ArgumentParser:
                         help="look-alike posts added to the crowded archive (default 2000)")
     parser.add_argument("--eval", type=Path, default=EVAL_DIR,
                         help="folder of dev.jsonl, dev-hard.jsonl and make_distractors.py")
+    parser.add_argument("--repeat", type=int, default=3,
+                        help="rounds of searches timed per row (default 3)")
     parser.add_argument("--json", action="store_true", help="print the rows as JSON")
     return parser
 
@@ -174,7 +182,7 @@ def _run(args: argparse.Namespace, cache: Path) -> int:
     sets = question_sets(args.eval)
     rows: list[Row] = []
     for archive, index in archives(cache, args.distractors, args.eval).items():
-        rows += measure(index, archive, sets)
+        rows += measure(index, archive, sets, args.repeat)
     if args.json:
         print(json.dumps([r.__dict__ for r in rows], indent=2))
     else:
@@ -184,8 +192,8 @@ def _run(args: argparse.Namespace, cache: Path) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    if args.distractors < 1:
-        raise SystemExit("error: --distractors wants a number of posts of 1 or more")
+    if args.distractors < 1 or args.repeat < 1:
+        raise SystemExit("error: --distractors and --repeat want numbers of 1 or more")
     missing = [f"{name}.jsonl" for name in FILES if not (args.eval / f"{name}.jsonl").is_file()]
     if not (args.eval / "make_distractors.py").is_file():
         missing.append("make_distractors.py")

@@ -23,7 +23,7 @@ QUESTION = "Will Napo members be balloted on industrial action over the pay free
 def test_ask_json_has_exactly_the_public_shape(index, capsys):
     assert cli.main(["--index", str(index), "ask", QUESTION, "--json"]) == 0
     out = json.loads(capsys.readouterr().out)
-    assert set(out) == {"answer", "refused", "citations"}
+    assert set(out) == {"answer", "refused", "citations", "implied_filters", "gaps"}
     assert out["refused"] is False and "[1]" in out["answer"]
     citation = out["citations"][0]
     assert set(citation) == {"n", "source", "title", "date", "kind", "author", "quote",

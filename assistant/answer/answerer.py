@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from assistant.answer.prompts import REFUSAL_TEXT
+from assistant.answer.reading import Reading
 from assistant.answer.understand import Query
 from assistant.records import Citation, Event, Hit
 
@@ -42,11 +43,11 @@ Replying = Generator[Event, None, Reply]
 
 
 class Answerer(Protocol):
-    """One answering strategy over the hits of a search."""
+    """One answering strategy over the reading stage's evidence."""
 
-    def stream(self, query: Query, hits: Sequence[Hit], k: int) -> Replying:
-        """Events of the answer to ``query`` from ``hits`` (at most ``k`` used), ``SourcesEvent``
-        first; returns the ``Reply``."""
+    def stream(self, query: Query, reading: Reading) -> Replying:
+        """Events of the answer to ``query`` from ``reading`` (its passages, and the sentences
+        that answer each part), ``SourcesEvent`` first; returns the ``Reply``."""
         ...
 
 

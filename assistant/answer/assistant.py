@@ -1,9 +1,12 @@
-"""Cited answers: understand the question, search, weigh the evidence, answer, verify.
+"""Cited answers: understand the question, search, weigh the evidence, read, answer, verify.
 
 ``Assistant.stream`` reads as the pipeline: the question is understood (a follow-up becomes
-a standalone query, ``understand``), searched, refused outright when the evidence is weak
-(``evidence``), else answered by one answerer, the extractive one (``extractive``) or a chat
-model whose citations are verified (``model``); the ``Answer`` is built once, at the end.
+a standalone query, ``understand``), searched (each part of a multi-part question on its
+own as well, ``parts``), refused outright when the evidence is weak (``evidence``), else read
+(``reading``: the sentences that answer each part, or the gap where the archive does not
+say) and answered by one answerer, the extractive one (``extractive``, the reading composed)
+or a chat model given the selected sentences, whose citations are verified (``model``); the
+``Answer`` is built once, at the end.
 It yields a ``SourcesEvent`` as soon as retrieval ends, then ``TextDelta``s (the raw model
 stream), possibly ``NoticeEvent``s, and last an ``AnswerEvent`` whose ``Answer.text`` is
 authoritative: invented citation numbers dropped and unsupported sentences marked
@@ -24,7 +27,9 @@ from assistant.answer.citations import CitationVerifier
 from assistant.answer.evidence import MIN_SENTENCE_SCORE, is_weak, refuse
 from assistant.answer.extractive import ExtractiveAnswerer
 from assistant.answer.model import ModelAnswerer, fallback_notice
+from assistant.answer.parts import gather, plan
 from assistant.answer.prompts import DEFAULT_MAX_PASSAGES
+from assistant.answer.reading import Reading, read
 from assistant.answer.understand import Query, understand
 from assistant.llm.base import ChatBackend
 from assistant.records import Answer, AnswerEvent, Event, Hit, SourcesEvent, TextDelta
@@ -122,10 +127,18 @@ class Assistant:
         if is_weak(query.text, hits):  # refuse before any answerer runs
             events = refuse(query, hits, notice=notice, backend=(
                 self.backend_name(request.backend) if chat else "extractive"))
-        else:  # extractive, or the model with its citations verified
-            events = self._answerer(chat, request.backend, notice).stream(query, hits, k)
+        else:  # read, then extractive, or the model with its citations verified
+            reading = self.read(query, hits, request, k)
+            events = self._answerer(chat, request.backend, notice).stream(query, reading)
         reply = yield from clock.watch(events)
         yield AnswerEvent(_answer(question, query, reply, clock))
+
+    def read(self, query: Query, hits: Sequence[Hit], request: AskOptions, k: int) -> Reading:
+        """The reading stage: each part of ``query`` (searched on its own when there are
+        several) read from the passages for the sentences that answer it."""
+        parts = plan(query, request.filters(), request.infer_filters)
+        passages = gather(self.retriever, hits, parts, k)
+        return read(query.text, passages, parts, self.verifier, self.min_sentence_score)
 
     def _authors(self) -> tuple[str, ...]:
         """The names the archive is signed with (an implied author filter must name one),
@@ -171,7 +184,7 @@ class Assistant:
 
     def _answerer(self, chat: ChatBackend | None, backend, notice: str | None) -> Answerer:
         """The extractive answerer, or the model answerer falling back to it."""
-        extractive = ExtractiveAnswerer(self.verifier, self.min_sentence_score, notice)
+        extractive = ExtractiveAnswerer(self.verifier, notice)
         if chat is None:
             return extractive
         return ModelAnswerer(chat, self.backend_name(backend), self.verifier, extractive,

@@ -56,9 +56,11 @@ UNVERIFIED_MARK = "[unverified]"
 
 _MARKER = re.compile(r"\[\s*(\d+(?:\s*(?:[,;]|-|–|and)\s*\d+)*)\s*\]")
 _LEADING_MARKERS = re.compile(r"^((?:\s*\[\s*\d[^\]]*\])+)[\s.,;:]*")
-_REFUSAL = re.compile(
-    r"archive (?:does ?n[o']t|does not|did not|didn't) (?:say|mention|cover|contain)"
-    r"|passages? (?:do(?:es)? ?n[o']t|do(?:es)? not) (?:answer|say|mention|contain|provide)"
+_REFUSAL = re.compile(  # "give", "state": the honest gap ("The archive doesn't give …")
+    r"archive (?:does ?n[o']t|does not|did not|didn't) (?:say|mention|cover|contain|give|"
+    r"state)"
+    r"|passages? (?:do(?:es)? ?n[o']t|do(?:es)? not) (?:answer|say|mention|contain|provide|"
+    r"give|state)"
     r"|(?:can ?not|can't|unable to) (?:answer|find|determine)"
     r"|no (?:relevant )?information (?:about|on|in)|not (?:mentioned|stated) in the",
     re.I)

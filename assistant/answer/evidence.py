@@ -1,8 +1,8 @@
 """When to refuse: the evidence thresholds, measured on the dev set, and the early refusal.
 
 The ``Assistant`` refuses before any answerer runs when no hit is close enough to the query
-(``is_weak``); the extractive answerer also refuses when its best sentence scores below
-``MIN_SENTENCE_SCORE``.
+(``is_weak``); the reading stage (``reading``) calls a question off-topic, and it is
+refused plainly too, when its best sentence scores below ``MIN_SENTENCE_SCORE``.
 """
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from assistant.answer.answerer import REFUSAL_MESSAGE, Replying, refusal
+from assistant.answer.reading import MIN_SENTENCE_SCORE  # the reading stage's own floor
 from assistant.answer.understand import Query
 from assistant.records import Hit, NoticeEvent, SourcesEvent, TextDelta
 from assistant.text import content_words
@@ -30,10 +31,6 @@ __all__ = [
 MIN_DENSE = 0.12  # below this best cosine: always refuse
 DENSE_OK = 0.30  # at or above: the evidence is strong enough to try an answer
 MIN_COVERAGE = 0.75  # in between: a passage must hold this share of the query's words
-# The extractive backend also refuses when its best sentence scores below this
-# (cosine + 0.5 * (word coverage + answer-type bonus)): dev answerable >= 0.71,
-# dev unanswerable <= 0.38.
-MIN_SENTENCE_SCORE = 0.6
 
 
 def evidence(query: str, hits: Sequence[Hit]) -> tuple[float, float]:

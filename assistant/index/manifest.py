@@ -36,7 +36,9 @@ MANIFEST_FILE = "manifest.json"
 # Recorded values, not import paths: "assistant.lexical" names the hand-written BM25 (it
 # lives in assistant/index/lexical.py now) in every manifest written since format 2.
 BM25_SECTION = MappingProxyType({"library": "assistant.lexical", "stemmer": BM25_STEMMER,
-                                 "stopwords": "en", "method": "lucene", "k1": K1, "b": B})
+                                 "stopwords": "en", "method": "lucene", "k1": K1, "b": B,
+                                 "fields": "title author year year text",
+                                 "sentences": True})
 RULES = ("format", "model", "dimension", "chunker")
 SELF_KEY = "self_sha256"
 

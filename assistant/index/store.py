@@ -212,8 +212,9 @@ class ChunkStore:
                 f"WHERE id IN ({_marks(part)})", part)}
             for row_id in part:
                 _, title, author, text, day, kind = found[row_id]
-                yield LexicalRow(row_id, passage_text(title, author, text),
-                                 date.fromisoformat(day) if day else None, kind)
+                day = date.fromisoformat(day) if day else None
+                yield LexicalRow(row_id, passage_text(title, author, text, day), day, kind,
+                                 body=text)
 
     # ------------------------------------------------------------ files
 

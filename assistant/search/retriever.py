@@ -1,9 +1,11 @@
 """Hybrid search over an index: dense (FAISS) and BM25 candidates, filtered, fused, deduped.
 
 A query flows: validate → filter mask (numpy date/kind columns, the store's author lookup)
-→ dense and BM25 candidates → fusion (``search.fusion``) → sign-off promotion for "who
-wrote" questions (``search.authorship``) → near-duplicates dropped (``search.dedupe``) →
-``Hit``s with their cosine to the query.
+→ dense and BM25 candidates → lexical evidence of every candidate, chunk BM25 blended with
+its best two-sentence window (``search.windows``) → fusion (``search.fusion``) → novel
+evidence first (``search.novelty``) → sign-off promotion for "who wrote" questions
+(``search.authorship``) → near-duplicates dropped (``search.dedupe``) → ``Hit``s with their
+cosine to the query. Dense mode ranks by the cosine alone.
 
 A retriever opened with ``Retriever.open`` follows the index as it is re-built: between
 searches, at most every ``ASSISTANT_INDEX_CHECK_MS``, it looks at ``CURRENT`` and swaps to a
@@ -29,6 +31,8 @@ from assistant.search.authorship import is_authorship_question, promote_sign_off
 from assistant.search.dedupe import near_duplicate, shingles
 from assistant.search.filters import Filters
 from assistant.search.fusion import Ranking, convex, rrf
+from assistant.search.novelty import NOVELTY_DEPTH, novel_first
+from assistant.search.windows import lexical_evidence
 from assistant.settings import Fusion, Settings
 
 __all__ = ["MAX_K", "MAX_QUERY_CHARS", "MODES", "Retriever"]
@@ -132,8 +136,14 @@ class Retriever:
         pool = max(50, 4 * k)
         qvec = self._query_vector(store, query)
         dense = store.dense.search(qvec, pool, allowed) if mode != "bm25" else []
-        sparse = store.lexical.search(query, pool, mask) if mode != "dense" else []
-        ordered = self._fuse(store, qvec, dense, sparse) if mode == "hybrid" else dense or sparse
+        if mode == "dense":
+            ordered = dense
+        else:
+            evidence = lexical_evidence(store.lexical, query, pool, mask,
+                                        also=[row_id for row_id, _ in dense])
+            ordered = self._fuse(store, qvec, dense, evidence.ranking) if mode == "hybrid" \
+                else evidence.ranking
+            ordered = novel_first(ordered, evidence, depth=max(NOVELTY_DEPTH, 3 * k))
         if is_authorship_question(query):
             ordered = promote_sign_offs(ordered, store)
         return _hits(store, ordered, qvec, k)

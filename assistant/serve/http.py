@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from assistant.search.retriever import MAX_K
 from assistant.serve.backends import BackendPolicy
 from assistant.serve.bootstrap import open_assistant
-from assistant.serve.schemas import SearchFilters, filter_options
+from assistant.serve.schemas import INFER_FILTERS, SearchFilters, filter_options
 from assistant.settings import Settings
 
 __all__ = ["AskRequest", "SearchQuery", "create_app", "event_payload", "serve", "sse_event"]
@@ -54,6 +54,7 @@ class AskRequest(BaseModel):
                                                   "(see /health); default: the server's")
     filters: SearchFilters | None = None
     k: int | None = Field(None, ge=1, le=MAX_K, description="passages to retrieve")
+    infer_filters: bool = Field(True, description=INFER_FILTERS)
 
 
 # ---------------------------------------------------------------- server-sent events
@@ -108,7 +109,16 @@ _ANSWER_SCHEMA = {
             "n": {"type": "integer"}, "source": {"type": "string"},
             "title": {"type": "string"}, "date": {"type": ["string", "null"]},
             "kind": {"type": "string"}, "author": {"type": ["string", "null"]},
-            "quote": {"type": "string"}, "supported": {"type": "boolean"}}}}},
+            "quote": {"type": "string"}, "supported": {"type": "boolean"}}}},
+        "implied_filters": {
+            "type": "array", "description": "filters read from the question's wording and "
+            "applied (send the filter as \"\" or kind \"both\" to lift one)",
+            "items": {"type": "object", "properties": {
+                "name": {"type": "string", "enum": ["since", "until", "kind", "author"]},
+                "value": {"type": "string"}, "phrase": {"type": "string"}}}},
+        "gaps": {"type": "array", "items": {"type": "string"},
+                 "description": "what was asked that the archive does not state (the "
+                                "answer says so, then what it says nearby)"}},
 }
 _ERROR = {"description": "invalid input", "content": {"application/json": {"schema": {
     "type": "object", "properties": {"detail": {"type": "string"}}}}}}
@@ -159,7 +169,7 @@ def create_app(assistant, settings: Settings | None = None, *,
     def ask(body: AskRequest,
             stream: bool = Query(False, description="stream server-sent events")):
         options = dict(filter_options(body.filters), k=body.k,
-                       backend=policy.check(body.backend))
+                       backend=policy.check(body.backend), infer_filters=body.infer_filters)
         history = [turn.model_dump() for turn in body.history]
         if not stream:
             answer = assistant.ask(body.question, history, **options)

@@ -16,7 +16,10 @@ __all__ = ["create_mcp_server", "run_stdio"]
 INSTRUCTIONS = (
     "Tools over a blog archive (posts and their comments). search_archive returns passages "
     "with title, date, source and author; ask_archive returns an answer whose [n] markers "
-    "cite the listed passages, or refused=true when the archive does not say.")
+    "cite the listed passages, or refused=true when the archive does not say; its "
+    "implied_filters are the filters read from the question's wording (lift one by sending "
+    "it as \"\" or kind \"both\", or all with infer_filters=false), its gaps what was "
+    "asked that the archive does not state.")
 
 
 def _server_class():
@@ -49,11 +52,14 @@ def create_mcp_server(assistant):
         return {"query": query, "hits": [hit.as_dict() for hit in hits]}
 
     @server.tool()
-    def ask_archive(question: str, filters: SearchFilters | None = None) -> dict[str, Any]:
+    def ask_archive(question: str, filters: SearchFilters | None = None,
+                    infer_filters: bool = True) -> dict[str, Any]:
         """Answer a question from the blog archive. Returns the answer text with [n]
-        citation markers, refused (true when the archive does not answer it) and the
-        citations (n, source, title, date, kind, author, quote, supported)."""
-        options = filter_options(filters)
+        citation markers, refused (true when the archive does not answer it), the
+        citations (n, source, title, date, kind, author, quote, supported), implied_filters
+        (name, value, phrase: filters the wording implied and that were applied; false
+        infer_filters applies none) and gaps (what the archive does not state)."""
+        options = dict(filter_options(filters), infer_filters=infer_filters)
         try:
             answer = assistant.ask(question, **options)
         except ValueError as exc:

@@ -3,9 +3,12 @@
 The last user message is the question and earlier user/assistant messages are the history.
 The reply's content is the answer with a "References:" list appended; the structured
 citations (as in ``ask --json``) ride along in an extra ``citations`` field of the message
-(of the last content delta when streaming). Optional extra body fields: ``filters``
-(``since``, ``until``, ``kind``, ``author``) and ``k``. FastAPI is imported only by
-``create_router``.
+(of the last content delta when streaming), with ``implied_filters`` (the filters read from
+the question's wording and applied: name, value, phrase) and ``gaps`` (what was asked that
+the archive does not state) beside them. Optional extra body fields: ``filters``
+(``since``, ``until``, ``kind``, ``author``; one sent as "" or kind "both" lifts what the
+wording implies), ``k``, and ``infer_filters`` (false: apply no implied filter). FastAPI
+is imported only by ``create_router``.
 """
 
 import json
@@ -21,7 +24,7 @@ from assistant.answer.references import CHAT_COMPLETION, REFERENCES, references_
 from assistant.answer.sanitize import SafeMarkdownStream, permalinks, safe_markdown
 from assistant.records import AnswerEvent, NoticeEvent, SourcesEvent, TextDelta
 from assistant.search.retriever import MAX_K
-from assistant.serve.schemas import SearchFilters, filter_options
+from assistant.serve.schemas import INFER_FILTERS, SearchFilters, filter_options
 
 __all__ = [
     "MODEL_ID",
@@ -32,6 +35,7 @@ __all__ = [
     "format_references",
     "openai_error",
     "split_messages",
+    "structured",
 ]
 
 log = logging.getLogger("assistant.serve.openai_api")
@@ -58,6 +62,7 @@ class ChatRequest(BaseModel):
     stream: bool = False
     filters: SearchFilters | None = None
     k: int | None = Field(None, ge=1, le=MAX_K)
+    infer_filters: bool = Field(True, description=INFER_FILTERS)
 
 
 def openai_error(status: int, message: str, *, kind: str = "invalid_request_error",
@@ -108,6 +113,13 @@ def completion_content(answer) -> str:
     return safe_markdown(answer.text, permalinks(answer.passages)) + format_references(answer)
 
 
+def structured(answer) -> dict[str, Any]:
+    """The extra fields of a reply's message (or last delta): citations, refused, the
+    implied filters applied and the gaps, as ``Answer.as_dict`` gives them."""
+    shape = answer.as_dict()
+    return {name: shape[name] for name in ("citations", "refused", "implied_filters", "gaps")}
+
+
 def _models(assistant, allowed: list[str]) -> dict[str, str | None]:
     """Model ids clients may name: ``blog-archive`` (the default backend) and one per other
     enabled backend, ``blog-archive:<spec>``."""
@@ -148,14 +160,14 @@ def create_router(assistant, allowed: list[str]):
         question, history = split_messages(body.messages)
         # Unknown model names (clients often send their own default) get the default backend.
         model = body.model if body.model in models else MODEL_ID
-        options = dict(filter_options(body.filters), k=body.k, backend=models[model])
+        options = dict(filter_options(body.filters), k=body.k, backend=models[model],
+                       infer_filters=body.infer_filters)
         reply_id = f"chatcmpl-{uuid.uuid4().hex}"
         now = int(time.time())
         if not body.stream:
             answer = assistant.ask(question, history, **options)
             message = {"role": "assistant", "content": completion_content(answer),
-                       "citations": [c.as_dict() for c in answer.citations],
-                       "refused": answer.refused}
+                       **structured(answer)}
             if answer.notice:
                 message["notice"] = answer.notice
             return JSONResponse({
@@ -226,8 +238,7 @@ class _Deltas:
         elif isinstance(event, AnswerEvent):
             answer = event.answer
             delta = {"content": self.safe.flush() + format_references(answer),
-                     "citations": [c.as_dict() for c in answer.citations],
-                     "refused": answer.refused}
+                     **structured(answer)}
             if answer.notice:
                 delta["notice"] = answer.notice
             return delta

@@ -3,9 +3,12 @@
 - ``page``: wiring (``build_app``, ``launch_options``); ``layout``: the panels, each a
   builder returning its components as a frozen record; ``static/``: stylesheet and scripts.
 - Pure renderers, tested without Gradio: ``render`` (escaping, the answer with ``[n]``
-  linked to its cards, the Markdown and text copies), ``cards`` (the sources panel),
-  ``messages`` (the chat message as it streams and when done), ``reports`` (Archive tab).
-- Callbacks: ``chat`` (one answer streamed, events dispatched by type), ``archive``
+  linked to its cards, the Markdown and text copies), ``cards`` (the sources panel, a gap
+  answer's "not in the archive" note), ``messages`` (the chat message as it streams and
+  when done), ``chips`` (the filters read from a question, as removable chips),
+  ``reports`` (Archive tab).
+- Callbacks: ``chat`` (one answer streamed, events dispatched by type; a chip removed
+  asks the question again without its filter), ``archive``
   (uploads and re-indexing), ``api`` (the ``gradio_client`` endpoints ``/chat``,
   ``/search``, ``/ask``).
 - Helpers: ``uploads`` (safe names, saving under ``corpus/uploads/``, re-indexing and

@@ -30,13 +30,14 @@ class Turn:
     unverified: frozenset[int] = frozenset()
     refused: bool = False
     done: bool = False
+    gaps: tuple[str, ...] = ()  # what was asked that the archive does not state
 
     def answered(self, answer: Answer) -> Turn:
         """This turn once ``answer`` is complete."""
         return Turn(self.turn, self.question, tuple(answer.passages) or self.passages,
                     quotes_by_n(answer), frozenset(c.n for c in answer.citations),
                     frozenset(c.n for c in answer.citations if not c.supported),
-                    bool(answer.refused), True)
+                    bool(answer.refused), True, tuple(answer.gaps))
 
 
 def quotes_by_n(answer: Answer) -> dict[int, list[str]]:
@@ -125,11 +126,15 @@ def _turn_html(t: Turn) -> str:
             return '<p class="src-empty">Searching the archive…</p>'
         return ('<p class="src-empty">No passages matched. Try fewer filters or '
                 "other words.</p>")
-    heading = "Closest matches" if t.refused else "Sources"
+    heading = "Closest matches" if t.refused else "Nearby passages" if t.gaps else "Sources"
     note = ""
     if t.refused:
         note = ('<p class="src-note">The archive does not seem to answer this question. '
                 "These are the passages that came closest.</p>")
+    elif t.gaps:
+        missing = "; ".join(esc(g) for g in t.gaps)
+        note = ('<p class="src-note gap-note"><strong>Not in the archive:</strong> '
+                f"{missing}. The answer says so, and what these passages say nearby.</p>")
     elif not t.done:
         note = '<p class="src-note">Writing the answer…</p>'
     cards = "".join(_card(t, n, h) for n, h in enumerate(t.passages, 1))

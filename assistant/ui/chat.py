@@ -19,11 +19,12 @@ from assistant.serve.backends import BackendPolicy
 from assistant.settings import Settings
 from assistant.ui.backends import BackendControls, backend_label
 from assistant.ui.cards import Turn, render_sources
+from assistant.ui.chips import CHIP_SLOTS, chips_of, lift_options
 from assistant.ui.errors import human_error
 from assistant.ui.messages import INCOMPLETE, draft_message, error_message, final_message
 from assistant.ui.render import answer_markdown, answer_plain, md_esc
 
-__all__ = ["KIND_CHOICES", "MAX_TURNS_SHOWN", "ChatHandlers", "Controls"]
+__all__ = ["KIND_CHOICES", "MAX_TURNS_SHOWN", "ChatHandlers", "Controls", "chip_updates"]
 
 MAX_TURNS_SHOWN = 8
 KIND_CHOICES = ("Both", "Posts", "Comments")
@@ -54,16 +55,31 @@ class Controls:
         return BackendControls(self.choice, self.model, self.url, self.gguf).spec()
 
 
+def chip_updates(chips=None) -> tuple:
+    """The chips row's updates: its label, then one button per ``CHIP_SLOTS`` (shown with
+    its chip's text, or hidden); ``None`` leaves them as they are."""
+    if chips is None:
+        return (gr.skip(),) * (1 + len(CHIP_SLOTS))
+    buttons = tuple(gr.update(visible=slot in chips,
+                              value=chips[slot].button if slot in chips else "")
+                    for slot in CHIP_SLOTS)
+    return (gr.update(visible=bool(chips)), *buttons)
+
+
 class _Reply:
     """One answer being streamed: the chat's last message, the turn's sources, and the
-    outputs of each step (chat, sources, history, turns, counter, Markdown, text)."""
+    outputs of each step (chat, sources, history, turns, counter, Markdown, text, the chips
+    row, and what was asked: the question, the history before it and the chips lifted)."""
 
-    def __init__(self, question: str, chat: list, history: list, turns: list, counter: int):
+    def __init__(self, question: str, chat: list, history: list, turns: list, counter: int,
+                 lifted: tuple[str, ...] = ()):
         self.question, self.chat, self.history, self.counter = question, chat, history, counter
+        self.asked = {"question": question, "history": list(history), "lifted": list(lifted)}
         self.turn = Turn(counter, question)
         self.turns = [*turns, self.turn][-MAX_TURNS_SHOWN:]
         self.text = ""
         self.notices: list[str] = []
+        self.chips = chip_updates({})  # the last answer's chips go as this one starts
 
     def _update(self, turn: Turn) -> None:
         self.turn = self.turns[-1] = turn
@@ -71,7 +87,7 @@ class _Reply:
     def step(self, message: str, *, sources: bool = True, copies: tuple = ("", "")) -> tuple:
         self.chat[-1] = {"role": "assistant", "content": message}
         return ([*self.chat], render_sources(self.turns) if sources else gr.skip(),
-                self.history, self.turns, self.counter, *copies)
+                self.history, self.turns, self.counter, *copies, *self.chips, self.asked)
 
     def on(self, event: Event) -> tuple | None:
         """The outputs after ``event`` (None: nothing to show yet)."""
@@ -94,9 +110,13 @@ class _Reply:
         self._update(self.turn.answered(answer))
         if answer.notice and answer.notice not in self.notices:
             self.notices.append(answer.notice)
+        # the cited quotes ride along: a follow-up's "the same company" may be named there
         self.history += [{"role": "user", "content": self.question},
-                         {"role": "assistant", "content": answer.text}]
-        return self.step(final_message(answer, self.turn, self.notices),
+                         {"role": "assistant", "content": answer.text,
+                          "quotes": [c.quote for c in answer.citations if c.quote]}]
+        chips = chips_of(answer.implied)
+        self.chips = chip_updates(chips)
+        return self.step(final_message(answer, self.turn, self.notices, chips),
                          copies=(answer_markdown(answer), answer_plain(answer)))
 
     def stopped(self) -> tuple:
@@ -134,8 +154,9 @@ class ChatHandlers:
                 self._visitor_backends[spec] = _visitor_backend(spec, self.settings)
             return {"backend": self._visitor_backends[spec]}
 
-    def _stream(self, question: str, history: list[dict], controls: Controls) -> Iterator[Any]:
-        options = {**controls.search(), **self._backend_option(controls)}
+    def _stream(self, question: str, history: list[dict], controls: Controls,
+                lifted: tuple[str, ...] = ()) -> Iterator[Any]:
+        options = {**lift_options(controls.search(), lifted), **self._backend_option(controls)}
         return self.assistant.stream(question, history=history, **options)
 
     def respond(self, question, chat, history, turns, counter, *controls):
@@ -147,13 +168,42 @@ class ChatHandlers:
         counter = int(counter or 0) + 1
         question = (question or "").strip()
         if not question:
-            yield [*chat], gr.skip(), history, turns, counter, gr.skip(), gr.skip()
+            yield ([*chat], gr.skip(), history, turns, counter, gr.skip(), gr.skip(),
+                   *chip_updates(None), gr.skip())
             return
         chat.append({"role": "assistant", "content": "*Searching the archive…*"})
-        reply = _Reply(question, chat, history, turns, counter)
-        yield reply.step(chat[-1]["content"])
+        yield from self._answer(_Reply(question, chat, history, turns, counter), controls)
+
+    def lift(self, slot: str, asked, chat, turns, counter, *controls):
+        """Remove chip ``slot``: ask the last question again, with the same history, that
+        filter (and any lifted before) explicitly off; the new answer replaces the old."""
+        asked = asked or {}
+        question, chat = asked.get("question"), list(chat or [])
+        if not question or slot not in CHIP_SLOTS:
+            yield ([*chat], gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip(),
+                   *chip_updates(None), gr.skip())
+            return
+        lifted = tuple(dict.fromkeys([*asked.get("lifted", []), slot]))
+        if chat and chat[-1].get("role") == "assistant":
+            chat.pop()
+        chat.append({"role": "assistant", "content": "*Asking again without that filter…*"})
+        turns = list(turns or [])[:-1]  # the answer being replaced leaves the sources panel
+        reply = _Reply(question, chat, list(asked.get("history") or []), turns,
+                       int(counter or 0) + 1, lifted)
+        yield from self._answer(reply, controls, lifted)
+
+    def lifter(self, slot: str):
+        """``lift`` for one chip's button (Gradio calls it with the inputs only)."""
+        def lift(asked, chat, turns, counter, *controls):
+            yield from self.lift(slot, asked, chat, turns, counter, *controls)
+        return lift
+
+    def _answer(self, reply: _Reply, controls: tuple, lifted: tuple[str, ...] = ()):
+        yield reply.step(reply.chat[-1]["content"])
         try:
-            for event in self._stream(question, history, Controls(*controls)):
+            stream = self._stream(reply.question, reply.asked["history"], Controls(*controls),
+                                  lifted)
+            for event in stream:
                 outputs = reply.on(event)
                 if outputs is not None:
                     yield outputs
@@ -174,7 +224,7 @@ class ChatHandlers:
 
     @staticmethod
     def new_chat():
-        return [], [], [], 0, render_sources([]), "", "", ""
+        return ([], [], [], 0, render_sources([]), "", "", "", *chip_updates({}), None)
 
     @staticmethod
     def model_line(choice, model, url, gguf) -> str:

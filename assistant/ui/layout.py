@@ -14,6 +14,7 @@ from assistant.settings import Settings
 from assistant.ui.archive import index_stats_html
 from assistant.ui.backends import LOCAL, OPENAI, BackendControls
 from assistant.ui.chat import KIND_CHOICES
+from assistant.ui.chips import CHIP_SLOTS
 from assistant.ui.render import esc
 from assistant.ui.uploads import ALLOWED_UPLOAD_SUFFIXES
 
@@ -56,12 +57,14 @@ def _author_choices(assistant: Any, limit: int = AUTHORS_LISTED) -> list[str]:
 @dataclass(frozen=True)
 class Conversation:
     """Per-visitor state: the history sent to the assistant, the sources panel's turns, the
-    turn counter, and the question being answered."""
+    turn counter, the question being answered, and the last question as it was asked (what
+    removing a chip asks again)."""
 
     history: gr.State
     turns: gr.State
     counter: gr.State
     question: gr.State
+    asked: gr.State  # the last question as asked: its history and the chips lifted
 
 
 @dataclass(frozen=True)
@@ -77,6 +80,11 @@ class ChatPanel:
     export_txt: gr.Textbox
     copied: gr.Textbox
     copied_acc: gr.Accordion
+    chips_label: gr.HTML
+    chips: tuple[gr.Button, ...]  # one per ``chips.CHIP_SLOTS``, hidden until an answer has it
+
+    def chip_outputs(self) -> list[gr.components.Component]:
+        return [self.chips_label, *self.chips]
 
 
 @dataclass(frozen=True)
@@ -116,6 +124,14 @@ def chat_panel(examples: Sequence[str]) -> ChatPanel:
         placeholder="**Ask a question about the archive.** Answers quote the posts and "
                     "comments they come from; click a number to see the passage.",
         examples=[{"text": e} for e in examples])
+    with gr.Row(elem_id="implied-chips"):  # the filters read from the question, removable
+        chips_label = gr.HTML('<span class="chips-label">Filters read from your question '
+                              "(click one to ask again without it):</span>", visible=False,
+                              padding=False, elem_id="chips-label")
+        chips = tuple(gr.Button("", visible=False, size="sm", variant="secondary",
+                                elem_id=f"chip-{slot}", elem_classes=["implied-chip-btn"],
+                                scale=0, min_width=40)
+                      for slot in CHIP_SLOTS)
     with gr.Row(equal_height=True):
         box = gr.Textbox(placeholder="Ask about the archive…", show_label=False, scale=8,
                          lines=1, max_lines=6, autofocus=True, elem_id="question")
@@ -132,7 +148,7 @@ def chat_panel(examples: Sequence[str]) -> ChatPanel:
         copied = gr.Textbox(show_label=False, lines=6, max_lines=16, buttons=["copy"],
                             interactive=False, elem_id="copied")
     return ChatPanel(chatbot, box, send, stop, new, copy_md, copy_txt, export_md, export_txt,
-                      copied, copied_acc)
+                     copied, copied_acc, chips_label, chips)
 
 
 def options_panel(assistant: Any, start: BackendControls, choices: Sequence[str]) -> Options:

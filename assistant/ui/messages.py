@@ -3,15 +3,16 @@ any notices, the cited sources as links, and which backend answered. Pure functi
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from assistant.answer.references import references
 from assistant.records import Answer
 from assistant.ui.backends import backend_label
 from assistant.ui.cards import Turn
+from assistant.ui.chips import Chip, chips_line
 from assistant.ui.render import esc, md_esc, render_answer
 
-__all__ = ["INCOMPLETE", "draft_message", "error_message", "final_message"]
+__all__ = ["INCOMPLETE", "draft_message", "error_message", "final_message", "gap_line"]
 
 INCOMPLETE = "The answer stopped before it was complete."
 
@@ -53,12 +54,22 @@ def _sources_line(answer: Answer, turn: Turn) -> str | None:
     return f"Sources: {links}"
 
 
-def final_message(answer: Answer, turn: Turn, notices: Sequence[str]) -> str:
-    """The checked answer: unverified sentences marked, then notes, the cited sources as
-    links to their cards, and the backend that answered."""
+def gap_line(gaps: Sequence[str]) -> str:
+    """The mark of an answer with honest gaps: what the archive does not state."""
+    missing = "; ".join(md_esc(g) for g in gaps if g)
+    return f'<span class="gap-badge">Not in the archive</span>: {missing}' if missing else ""
+
+
+def final_message(answer: Answer, turn: Turn, notices: Sequence[str],
+                  chips: Mapping[str, Chip] | None = None) -> str:
+    """The checked answer: a gap answer marked first (what the archive does not state),
+    unverified sentences marked, then notes, the filters read from the question, the cited
+    sources as links to their cards, and the backend that answered."""
     titles = [h.title for h in turn.passages]
     body = render_answer(answer.text, len(turn.passages), turn.turn,
                          tuple(answer.unsupported or ()), titles)
+    if answer.gaps:
+        body = f"{gap_line(answer.gaps)}\n\n{body}"
     meta = []
     if answer.refused:
         if turn.passages:
@@ -70,6 +81,8 @@ def final_message(answer: Answer, turn: Turn, notices: Sequence[str]) -> str:
         if answer.unsupported:
             meta.append("⚠ Underlined sentences: the passage they cite does not "
                         "clearly support them.")
+    if chips:
+        meta.append(chips_line(chips))
     if answer.backend:
         meta.append(f"Answered by {md_esc(backend_label(answer.backend))}")
     return body + _notices(notices) + _meta(meta)

@@ -22,6 +22,7 @@ from assistant.ui.archive import ArchiveHandlers
 from assistant.ui.backends import LOCAL, OPENAI, BackendControls, page_choices
 from assistant.ui.cards import render_sources
 from assistant.ui.chat import ChatHandlers
+from assistant.ui.chips import CHIP_SLOTS
 from assistant.ui.layout import (
     ArchivePanel,
     ChatPanel,
@@ -81,10 +82,11 @@ def launch_options(settings: Settings | None = None) -> dict[str, Any]:
 
 def _wire_chat(chat: ChatHandlers, conv: Conversation, panel: ChatPanel, options: Options,
                sources: gr.HTML) -> None:
-    """Ask (Enter, the button, an example), Stop, and New chat."""
+    """Ask (Enter, the button, an example), remove a chip (ask again without its filter),
+    Stop, and New chat."""
     asked = [panel.box, panel.chatbot, conv.question]
     outputs = [panel.chatbot, sources, conv.history, conv.turns, conv.counter,
-               panel.export_md, panel.export_txt]
+               panel.export_md, panel.export_txt, *panel.chip_outputs(), conv.asked]
     inputs = [conv.question, panel.chatbot, conv.history, conv.turns, conv.counter,
               *options.controls()]
 
@@ -99,10 +101,14 @@ def _wire_chat(chat: ChatHandlers, conv: Conversation, panel: ChatPanel, options
         answer_after(panel.chatbot.example_select(chat.pick_example, [panel.chatbot], asked,
                                                   queue=False, **PRIVATE)),
     ]
+    lift_inputs = [conv.asked, panel.chatbot, conv.turns, conv.counter, *options.controls()]
+    running += [button.click(chat.lifter(slot), lift_inputs, outputs, **PRIVATE)
+                for slot, button in zip(CHIP_SLOTS, panel.chips, strict=True)]
     panel.stop.click(None, None, None, cancels=running, **PRIVATE)
     panel.new.click(chat.new_chat, None,
                     [panel.chatbot, conv.history, conv.turns, conv.counter, sources,
-                     panel.export_md, panel.export_txt, panel.copied],
+                     panel.export_md, panel.export_txt, panel.copied, *panel.chip_outputs(),
+                     conv.asked],
                     cancels=running, queue=False, **PRIVATE)
 
 
@@ -157,7 +163,8 @@ def build_app(assistant: Any, settings: Settings | None = None, *,
     chat = ChatHandlers(assistant, settings)
     start = BackendControls.from_spec(getattr(assistant, "backend", None) or settings.backend)
     with gr.Blocks(title=title, analytics_enabled=False, fill_width=True) as demo:
-        conv = Conversation(gr.State([]), gr.State([]), gr.State(0), gr.State(""))
+        conv = Conversation(gr.State([]), gr.State([]), gr.State(0), gr.State(""),
+                            gr.State(None))
         model_line = header(title, chat.model_line(start.choice, start.model, start.url,
                                                    start.gguf))
         with gr.Tabs():

@@ -43,6 +43,11 @@ async def _session_calls(env: dict[str, str]) -> dict[str, object]:
                 "query": "pay", "filters": {"since": "last year"}})
             out["ask"] = await call("ask_archive", {
                 "question": "Will Napo members be balloted on industrial action over pay?"})
+            out["implied"] = await call("ask_archive", {
+                "question": "What did readers say about the pay freeze?"})
+            out["not_inferred"] = await call("ask_archive", {
+                "question": "What did readers say about the pay freeze?",
+                "infer_filters": False})
             out["refuse"] = await call("ask_archive", {
                 "question": "What is the recipe for sourdough bread?"})
             out["empty"] = await call("ask_archive", {"question": "   "})
@@ -93,11 +98,19 @@ def test_search_archive_returns_hits(calls):
 
 def test_ask_archive_answers_with_citations_or_refuses(calls):
     answer = _json(calls["ask"])
-    assert set(answer) == {"answer", "refused", "citations"}
+    assert set(answer) == {"answer", "refused", "citations", "implied_filters", "gaps"}
     assert answer["refused"] is False and "[1]" in answer["answer"]
     assert answer["citations"][0]["source"] == "a.txt"
     refused = _json(calls["refuse"])
     assert refused["refused"] is True and refused["citations"] == []
+
+
+def test_ask_archive_returns_the_implied_filters_and_can_infer_none(calls):
+    implied = _json(calls["implied"])
+    assert implied["implied_filters"] == [{"name": "kind", "value": "comment",
+                                           "phrase": "readers"}]
+    assert implied["gaps"] == []
+    assert _json(calls["not_inferred"])["implied_filters"] == []
 
 
 @pytest.mark.parametrize("name,message", [

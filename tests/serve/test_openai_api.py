@@ -108,6 +108,20 @@ def test_history_filters_and_unknown_model_names(client):
     assert "References:" not in refused.choices[0].message.content
 
 
+def test_implied_filters_and_gaps_ride_beside_the_citations(client):
+    question = "What did readers say about the pay freeze?"
+    message = ask(client, question).choices[0].message
+    assert message.implied_filters == [{"name": "kind", "value": "comment",
+                                        "phrase": "readers"}]
+    assert message.gaps == []
+    last = [c.choices[0].delta for c in ask(client, question, stream=True)
+            if getattr(c.choices[0].delta, "citations", None) is not None][-1]
+    assert last.implied_filters == message.implied_filters and last.gaps == []
+    for lifted in ({"infer_filters": False}, {"filters": {"kind": "all"}}):
+        off = ask(client, question, extra_body=lifted).choices[0].message
+        assert off.implied_filters == [], lifted
+
+
 @pytest.mark.parametrize("stream", [False, True])
 def test_bad_requests_get_openai_errors(client, stream):
     with pytest.raises(openai.BadRequestError, match="role 'user'"):

@@ -117,6 +117,28 @@ def test_ask_with_history_filters_and_k(client):
     assert nothing["refused"] is True and nothing["citations"] == []
 
 
+READERS = "What did readers say about the pay freeze?"
+
+
+def test_ask_returns_the_filters_the_wording_implied_and_a_request_can_lift_them(client):
+    body = client.post("/ask", json={"question": READERS}).json()
+    assert body["implied_filters"] == [{"name": "kind", "value": "comment",
+                                        "phrase": "readers"}]
+    assert body["gaps"] == [] and body["citations"]
+    assert all(c["kind"] == "comment" for c in body["citations"])
+    for lifted in ({"filters": {"kind": "both"}}, {"filters": {"kind": "all"}},
+                   {"filters": {"kind": ""}}, {"infer_filters": False}):
+        answer = client.post("/ask", json={"question": READERS, **lifted}).json()
+        assert answer["implied_filters"] == [], lifted
+    # an explicit filter wins and is not reported as implied
+    posts = client.post("/ask", json={"question": READERS, "filters": {"kind": "post"}}).json()
+    assert posts["implied_filters"] == [] and {c["kind"] for c in posts["citations"]} <= {"post"}
+    events = sse(client.post("/ask", params={"stream": "true"},
+                             json={"question": READERS}).text)
+    assert events[-1][0] == "answer" and events[-1][1]["implied_filters"][0]["value"] == \
+        "comment"
+
+
 @pytest.mark.parametrize("body,status,message", [
     ({"question": ""}, 422, "at least 1 character"),
     ({"question": "   "}, 400, "the question is empty"),
@@ -124,6 +146,7 @@ def test_ask_with_history_filters_and_k(client):
     ({"question": "pay", "k": 500}, 422, "less than or equal to 100"),
     ({"question": "pay", "filters": {"until": "yesterday"}}, 400, "until must be a date"),
     ({"question": "pay", "filter": {"kind": "post"}}, 422, "Extra inputs"),
+    ({"question": "pay", "infer_filters": "perhaps"}, 422, "valid boolean"),
     ({"question": "pay", "backend": "openai:x@http://example.com/v1"}, 400, "not enabled"),
 ])
 def test_ask_rejects_bad_input_clearly(client, body, status, message):
@@ -188,7 +211,8 @@ def test_a_failure_mid_stream_ends_with_an_error_event(client, assistant, monkey
     def broken(*args, **kwargs):
         raise RuntimeError("secret /srv/path exploded")
 
-    monkeypatch.setattr("assistant.answer.extractive.extract", broken)
+    # after the sources went out: the extractive answerer writing its answer
+    monkeypatch.setattr("assistant.answer.extractive.ExtractiveAnswerer.write", broken)
     response = client.post("/ask", params={"stream": "true"}, json={"question": PAY_QUESTION})
     events = sse(response.text)
     assert events[0][0] == "sources"

@@ -24,6 +24,7 @@ from assistant.records import (
 )
 
 __all__ = [
+    "CHIPS_QUESTION",
     "CHROMIUM",
     "CHROMIUM_ARGS",
     "EVIL",
@@ -31,9 +32,11 @@ __all__ = [
     "FakeAssistant",
     "answer_of",
     "browser_page",
+    "filters_index",
     "free_port",
     "hit",
     "out_dir",
+    "real_assistant",
     "retriever",
     "serve",
 ]
@@ -62,6 +65,81 @@ def answer_of(hits, text="Pay was frozen for six years [1].", refused=False, sup
     citations = () if refused else (Citation(1, hits[0], "frozen for six years", supported),)
     return Answer("q", text, refused, citations, tuple(hits), "q", "extractive",
                   unsupported=tuple(unsupported))
+
+
+PAY_2014 = """Monday 3 March 2014
+
+Pay Freeze Bites
+
+Napo members say the pay freeze has bitten hard. The union wants a pay rise for staff.
+
+2 comments:
+
+  1. Staff pay has been frozen for four years and morale is low.
+    Getafix3 March 2014 at 10:15
+
+    ReplyDelete
+  2. The pay freeze is why I am leaving probation.
+    papa3 March 2014 at 11:20
+
+    ReplyDelete
+"""
+
+PAY_2016 = """Tuesday 7 June 2016
+
+Pay Talks Stall
+
+The employers offered one per cent and the union said the pay offer was not enough.
+
+2 comments:
+
+  1. One per cent is an insult to staff who have had six years of frozen pay.
+    Getafix7 June 2016 at 09:05
+
+    ReplyDelete
+  2. Readers should remember pay talks stalled in 2014 too.
+    FranK7 June 2016 at 12:40
+
+    ReplyDelete
+"""
+
+# Implies 2016 and comments: its chips are "2016 ✕" and "comments only ✕"
+CHIPS_QUESTION = "In 2016, what did readers say about staff pay?"
+
+
+def filters_index(root: Path):
+    """Settings of a small index (fake embedder) whose posts and comments about pay are
+    dated 2014 and 2016: a question implying a year or comments finds a different passage
+    once the filter is lifted."""
+    from assistant import Settings, build_index
+    from assistant.embed.fake import FakeEmbedder
+
+    corpus = root / "corpus"
+    corpus.mkdir(parents=True, exist_ok=True)
+    (corpus / "pay2014.txt").write_text(PAY_2014)
+    (corpus / "pay2016.txt").write_text(PAY_2016)
+    settings = Settings.from_env(corpus_dir=corpus, index_dir=root / "index",
+                                 embedding_model=FakeEmbedder.model_id, backend="extractive")
+    build_index(corpus, settings.index_dir, settings=settings, embedder=FakeEmbedder())
+    return settings
+
+
+def real_assistant(settings):
+    """The real ``Assistant`` (extractive) over ``settings``' index with the fake embedder;
+    its ``calls`` record each question's options."""
+    from assistant.answer.assistant import Assistant
+
+    class Recording(Assistant):
+        calls: list
+
+        def stream(self, question, history=None, **options):
+            self.calls.append({"question": question, "history": list(history or []),
+                               **options})
+            return super().stream(question, history, **options)
+
+    assistant = Recording(retriever(settings), backend="extractive", settings=settings)
+    assistant.calls = []
+    return assistant
 
 
 def retriever(settings):

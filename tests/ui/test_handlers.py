@@ -31,7 +31,7 @@ def test_stream_fills_sources_before_text(hash_index):
     text_at = next(i for i, s in enumerate(steps) if "href=\"#src-1-1\"" in
                    s[0][-1]["content"])
     assert sources_at < text_at
-    _, _, history, turns, counter, md, plain = steps[-1]
+    _, _, history, turns, counter, md, plain = steps[-1][:7]
     assert counter == 1 and turns[0].done
     assert history[0]["content"] == "Will Napo ballot over pay?"
     assert fake.calls[0]["kind"] == "comment" and fake.calls[0]["k"] == 3
@@ -74,7 +74,7 @@ def test_a_stream_without_an_answer_says_so(hash_index):
     hits = tuple(_retriever(hash_index).search("pay", k=2))
     steps = _run(_Handlers(_Scripted(SourcesEvent(hits, "pay"), TextDelta("Pay [1]")),
                            hash_index), "pay?")
-    _, sources, _, turns, _, md, plain = steps[-1]
+    _, sources, _, turns, _, md, plain = steps[-1][:7]
     assert "Pay" in steps[-1][0][-1]["content"] and turns[-1].done
     assert "src-card" in sources and md == plain == ""
     steps = _run(_Handlers(_Scripted(SourcesEvent((), "pay")), hash_index), "pay?")
