@@ -13,11 +13,12 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-__all__ = ["DIM", "QUERIES", "REPO", "base_parser", "corpus_dir", "in_subprocess", "note",
+__all__ = ["DIM", "QUERIES", "REPO", "Check", "base_parser", "corpus_dir", "in_subprocess", "note",
            "parse_sizes",
            "peak_rss_mb", "run_cli", "timed"]
 
@@ -41,6 +42,25 @@ def timed(fn: Callable, items: Iterable) -> tuple[float, float, list]:
         results.append(fn(item))
         times.append(time.perf_counter() - t)
     return float(np.percentile(times, 50) * 1e3), float(np.percentile(times, 95) * 1e3), results
+
+
+@dataclass(frozen=True)
+class Check:
+    """One row of the trust harness (``benchmarks.trust``): ``passed`` of ``trials`` held.
+
+    ``figure`` carries the measured numbers ("resume 2.1 s median, full build 9.8 s");
+    ``failures`` says what did not hold, one line each, so a red row explains itself.
+    """
+
+    part: str
+    trials: int
+    passed: int
+    figure: str = ""
+    failures: tuple[str, ...] = ()
+
+    @property
+    def ok(self) -> bool:
+        return self.trials > 0 and self.passed == self.trials
 
 
 def peak_rss_mb() -> float:

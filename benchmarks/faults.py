@@ -1,27 +1,23 @@
-"""How failures end, on loopback: model-server faults, and malformed requests at every door.
+"""Model-server faults, on loopback: every fault ends in an answer whose notice names it.
 
-    python -m benchmarks.faults                        # both tables (about a minute)
-    python -m benchmarks.faults --part faults          # model-server faults only
-    python -m benchmarks.faults --part inputs -v       # malformed requests, one line each
+    python -m benchmarks.faults                        # the table (about 40 s)
     python -m benchmarks.faults --request-timeout 5    # a quicker "hang" row
 
-Faults: a loopback fault server acts out one fault per model name (429, hang, dropped
-stream, 401, 500, a proxy's HTML page, a login page, garbage, an empty body, a slow first
-byte); an ``Assistant`` over three small posts asks it through the ``openai`` backend with
-the configured timeouts and retries. Each row is the time from the question to the answer,
-who answered, and the notice it carries. Inputs: ``python -m assistant serve`` is started on
-a free 127.0.0.1 port over the same posts and stopped by its PID afterwards; 50-odd
-malformed requests at REST and ``/v1`` are counted as 4xx with a clear message, 4xx
-without one, 2xx (accepted, listed), 5xx and hangs. Nothing leaves 127.0.0.1.
+A loopback fault server acts out one fault per model name (429, hang, dropped stream, 401,
+500, a proxy's HTML page, a login page, garbage, an empty body, a slow first byte); an
+``Assistant`` over three small posts asks it through the ``openai`` backend with the
+configured timeouts and retries. Each row is the time from the question to the answer, who
+answered, and the notice it carries. ``checks`` is the trust harness's row: a fault holds
+when a cited answer arrives from whom ``FAULTS`` expects (the model where the fault leaves it
+a finished sentence, else the extractive answerer) with a notice naming the fault, within the
+request timeout + ``MARGIN_S``. Nothing leaves 127.0.0.1. (Malformed requests at the
+servers' doors: ``benchmarks.malformed``.)
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import os
-import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -29,13 +25,12 @@ from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-import httpx
+from benchmarks.common import Check, note, run_cli
+from benchmarks.servers import loopback_only
 
-from benchmarks.common import REPO, note, run_cli
-from benchmarks.http_search import free_port
-
-__all__ = ["FAULTS", "MALFORMED", "FaultServer", "Probe", "classify", "main", "run_faults",
-           "run_inputs"]
+__all__ = ["FAULTS", "MARGIN_S", "POSTS", "QUESTION", "QUICK_TIMEOUT_S", "Fault", "FaultRun",
+           "FaultServer", "checks", "fault_check", "main", "run_faults", "small_archive",
+           "verdict", "write_posts"]
 
 QUESTION = "Will Napo members be balloted on industrial action over the pay freeze?"
 GOOD = "Napo members will be balloted on industrial action over the pay freeze [1]. "
@@ -53,6 +48,10 @@ PROXY_PAGE = (b"<html><head><title>502 Bad Gateway</title></head><body><center><
               b"Gateway</h1></center><hr><center>nginx</center></body></html>")
 LOGIN_PAGE = (b"<!DOCTYPE html><html><head><title>Sign in - Corporate SSO</title></head>"
               b"<body><form method=post><input name=user></form></body></html>")
+QUICK_TIMEOUT_S = 5.0  # the quick run's request timeout: the hang row costs this much
+# Beyond the request timeout: 3 attempts on 429/5xx with backoff and Retry-After 1 took
+# 2.1 s at most here; a fault answered later than timeout + 5 s counts as hung.
+MARGIN_S = 5.0
 
 
 def _sse(*deltas: str, done: bool = True) -> bytes:
@@ -63,7 +62,8 @@ def _sse(*deltas: str, done: bool = True) -> bytes:
 
 @dataclass(frozen=True)
 class Fault:
-    """What the fault server does for one model name: ``label`` says it in the table."""
+    """What the fault server does for one model name: ``label`` says it in the table;
+    ``answered`` and ``notice`` (a phrase of it; None: no notice) are what must follow."""
 
     label: str
     status: int = 200
@@ -72,29 +72,40 @@ class Fault:
     delay: float = 0.0  # seconds of silence before the status line
     hang: bool = False  # never answer (until the server stops)
     headers: tuple[tuple[str, str], ...] = ()
+    answered: str = "extractive"
+    notice: str | None = None
 
 
 SLOW_S = 3.0  # the slow first byte: slower than a healthy server, within any timeout used
 FAULTS: dict[str, Fault] = {  # model name -> fault
-    "healthy": Fault("healthy (baseline)", body=_sse(GOOD)),
+    "healthy": Fault("healthy (baseline)", body=_sse(GOOD), answered="model"),
     "rate-limit": Fault("429 rate limit, Retry-After 1", 429, "application/json",
                         b'{"error": {"message": "Rate limit reached"}}',
-                        headers=(("Retry-After", "1"),)),
-    "hang": Fault("hang (accepts, sends nothing)", hang=True),
-    "drop-early": Fault("stream dropped mid-sentence", body=_sse(UNFINISHED, done=False)),
+                        headers=(("Retry-After", "1"),),
+                        notice="is rate-limiting requests (HTTP 429, 3 attempts)"),
+    "hang": Fault("hang (accepts, sends nothing)", hang=True, notice="(request timeout"),
+    "drop-early": Fault("stream dropped mid-sentence", body=_sse(UNFINISHED, done=False),
+                        notice="cut off before its first sentence was complete"),
     "drop-late": Fault("stream dropped after a sentence", body=_sse(GOOD, UNFINISHED,
-                                                                    done=False)),
+                                                                    done=False),
+                       answered="model", notice="Its unfinished last sentence was left out."),
     "unauthorized": Fault("401 key rejected", 401, "application/json",
-                          b'{"error": {"message": "Incorrect API key provided"}}'),
+                          b'{"error": {"message": "Incorrect API key provided"}}',
+                          notice="rejected the API key (HTTP 401)"),
     "server-error": Fault("500 server error", 500, "application/json",
-                          b'{"error": "internal failure"}'),
-    "proxy-page": Fault("502 proxy HTML page", 502, "text/html", PROXY_PAGE),
+                          b'{"error": "internal failure"}',
+                          notice="is overloaded or failing (HTTP 500, 3 attempts)"),
+    "proxy-page": Fault("502 proxy HTML page", 502, "text/html", PROXY_PAGE,
+                        notice="answered with an HTML page, not JSON (status 502"),
     "login-page": Fault("200 login page (text/html)", 200, "text/html; charset=utf-8",
-                        LOGIN_PAGE),
-    "garbage": Fault("garbage body", 200, "application/octet-stream", bytes(range(256)) * 8),
-    "garbage-events": Fault("garbage events", body=b"data: {{{not json\n\n"),
-    "empty": Fault("empty body"),
-    "slow": Fault(f"slow first byte ({SLOW_S:g} s)", body=_sse(GOOD), delay=SLOW_S),
+                        LOGIN_PAGE, notice="answered with an HTML page, not JSON (status 200"),
+    "garbage": Fault("garbage body", 200, "application/octet-stream", bytes(range(256)) * 8,
+                     notice="neither JSON nor an event stream"),
+    "garbage-events": Fault("garbage events", body=b"data: {{{not json\n\n",
+                            notice="sent an event that is not JSON"),
+    "empty": Fault("empty body", notice="answered with an empty body"),
+    "slow": Fault(f"slow first byte ({SLOW_S:g} s)", body=_sse(GOOD), delay=SLOW_S,
+                  answered="model"),
 }
 
 
@@ -137,135 +148,6 @@ class FaultServer:
         self.httpd.server_close()
 
 
-@dataclass(frozen=True)
-class Probe:
-    """One malformed request: ``body`` is sent as JSON, ``raw`` as bytes with ``ctype``."""
-
-    door: str
-    label: str
-    method: str
-    path: str
-    body: object = None
-    raw: bytes | None = None
-    ctype: str = "application/json"
-    params: dict | None = None
-    accepted: str = ""  # why a 2xx is the right answer, when it is
-
-    def request(self) -> dict:
-        if self.raw is not None:
-            return {"content": self.raw, "headers": {"Content-Type": self.ctype}}
-        if self.body is not None:
-            return {"json": self.body}
-        return {"params": self.params or {}}
-
-
-def _ask(label: str, body: object, path: str = "/ask") -> Probe:
-    return Probe("REST /ask", label, "POST", path, body)
-
-
-def _search(label: str, **params: object) -> Probe:
-    return Probe("REST /search", label, "GET", "/search", params=params)
-
-
-def _v1(label: str, body: object, accepted: str = "") -> Probe:
-    return Probe("/v1 chat", label, "POST", "/v1/chat/completions", body, accepted=accepted)
-
-
-def _user(content: object, **extra: object) -> dict:
-    return {"model": "blog-archive", "messages": [{"role": "user", "content": content}],
-            **extra}
-
-
-_Q = "pay freeze ballot"
-_DEFAULT_MODEL = "an unknown model name gets the default backend (clients send their own)"
-MALFORMED: tuple[Probe, ...] = (
-    Probe("REST /ask", "body not JSON", "POST", "/ask", raw=b"question=pay"),
-    Probe("REST /ask", "truncated JSON", "POST", "/ask", raw=b'{"question": "pay'),
-    Probe("REST /ask", "empty body", "POST", "/ask", raw=b""),
-    Probe("REST /ask", "JSON under text/plain", "POST", "/ask", raw=b'{"question": "pay"}',
-          ctype="text/plain"),
-    _ask("a JSON array", [1, 2]),
-    _ask("no question", {}),
-    _ask("question a number", {"question": 42}),
-    _ask("question null", {"question": None}),
-    _ask("question a list", {"question": ["pay"]}),
-    _ask("empty question", {"question": ""}),
-    _ask("blank question", {"question": " \n\t "}),
-    _ask("question of 4,001 characters", {"question": "pay " * 1000 + "x"}),
-    _ask("question of 1 MB", {"question": "x" * 1_000_000}),
-    _ask("k = 0", {"question": _Q, "k": 0}),
-    _ask("k a word", {"question": _Q, "k": "five"}),
-    _ask("k = 10^12", {"question": _Q, "k": 10**12}),
-    _ask("k = 3.7", {"question": _Q, "k": 3.7}),
-    _ask("since 2014-13-45", {"question": _Q, "filters": {"since": "2014-13-45"}}),
-    _ask("since 'yesterday'", {"question": _Q, "filters": {"since": "yesterday"}}),
-    _ask("until a number", {"question": _Q, "filters": {"until": 20140101}}),
-    _ask("kind 'poems'", {"question": _Q, "filters": {"kind": "poems"}}),
-    _ask("unknown field", {"question": _Q, "colour": "red"}),
-    _ask("unknown filter", {"question": _Q, "filters": {"tag": "pay"}}),
-    _ask("filters a string", {"question": _Q, "filters": "post"}),
-    _ask("history a string", {"question": _Q, "history": "earlier"}),
-    _ask("history role 'wizard'", {"question": _Q, "history": [{"role": "wizard",
-                                                                "content": "x"}]}),
-    _ask("history turn without content", {"question": _Q, "history": [{"role": "user"}]}),
-    _ask("backend a path", {"question": _Q, "backend": "../../etc/passwd"}),
-    _ask("backend llamacpp:/etc/passwd", {"question": _Q, "backend": "llamacpp:/etc/passwd"}),
-    _ask("backend at a metadata URL", {"question": _Q,
-                                       "backend": "openai:gpt@http://169.254.169.254/v1"}),
-    _ask("backend file://", {"question": _Q, "backend": "file:///etc/passwd"}),
-    _ask("stream=maybe", {"question": _Q}, path="/ask?stream=maybe"),
-    _search("no q"),
-    _search("empty q", q=""),
-    _search("k = -1", q=_Q, k=-1),
-    _search("k a word", q=_Q, k="abc"),
-    _search("mode 'magic'", q=_Q, mode="magic"),
-    _search("since 2014-02-30", q=_Q, since="2014-02-30"),
-    _search("kind 'poems'", q=_Q, kind="poems"),
-    _search("q of 5,000 characters", q="x" * 5000),
-    Probe("/v1 chat", "body not JSON", "POST", "/v1/chat/completions", raw=b"hello"),
-    _v1("empty object", {}),
-    _v1("messages a string", {"messages": "hi"}),
-    _v1("no messages", {"messages": []}),
-    _v1("message without content", {"messages": [{"role": "user"}]}),
-    _v1("only a system message", {"messages": [{"role": "system", "content": "x"}]}),
-    _v1("content a number", _user(42)),
-    _v1("content only an image", _user([{"type": "image_url",
-                                         "image_url": {"url": "http://127.0.0.1/x.png"}}])),
-    _v1("blank content", _user("   ")),
-    _v1("content of 1 MB", _user("x" * 1_000_000)),
-    _v1("model a path", {**_user(_Q), "model": "../../../etc/passwd"}, _DEFAULT_MODEL),
-    _v1("model naming a GGUF path", {**_user(_Q), "model": "blog-archive:llamacpp:/etc/shadow"},
-        _DEFAULT_MODEL),
-    _v1("stream 'yes'", _user(_Q, stream="yes"), "pydantic reads 'yes' as true: a stream"),
-    _v1("k = 0", _user(_Q, k=0)),
-    _v1("since 'not a date'", _user(_Q, filters={"since": "not a date"})),
-    Probe("/v1 chat", "GET instead of POST", "GET", "/v1/chat/completions"),
-)
-
-
-def classify(response: httpx.Response) -> tuple[str, str]:
-    """``(outcome, message)``: "2xx", "5xx", or a 4xx whose message is "clear" (names the
-    problem: FastAPI's field and reason, the ValueError, OpenAI's ``error.message``)."""
-    try:
-        body = response.json()
-    except ValueError:
-        body = None
-    message = ""
-    if isinstance(body, dict) and isinstance(body.get("error"), dict):
-        message = str(body["error"].get("message") or "")
-    elif isinstance(body, dict) and isinstance(body.get("detail"), list):
-        message = "; ".join(f"{'.'.join(map(str, d.get('loc', ())))}: {d.get('msg', '')}"
-                            for d in body["detail"] if isinstance(d, dict))
-    elif isinstance(body, dict):
-        message = str(body.get("detail") or "")
-    if response.status_code >= 500:
-        return "5xx", message
-    if response.status_code < 400:
-        return "2xx", f"answered ({response.headers.get('content-type', '?')})"
-    clear = len(message) >= 12 and message.lower() != "internal error"
-    return ("clear" if clear else "unclear"), message
-
-
 def write_posts(folder: Path) -> Path:
     corpus = folder / "corpus"
     corpus.mkdir(parents=True, exist_ok=True)
@@ -274,8 +156,32 @@ def write_posts(folder: Path) -> Path:
     return corpus
 
 
-def run_faults(settings, request_timeout: float) -> list[tuple[str, float, str, str]]:
-    """``(fault, seconds to the answer, who answered, notice)`` per fault."""
+def small_archive(folder: Path):
+    """``Settings`` over ``POSTS`` written under ``folder``, indexed with the configured
+    (real) embedder: the archive the fault, malformed-input and probe benchmarks share."""
+    from assistant.index.build import build_index
+    from assistant.settings import Settings
+
+    corpus = write_posts(folder)
+    settings = Settings.from_env(corpus_dir=corpus, index_dir=folder / "index")
+    build_index(corpus, settings.index_dir, settings=settings)
+    return settings
+
+
+@dataclass(frozen=True)
+class FaultRun:
+    """One fault asked about: what came back, and how long it took."""
+
+    fault: str
+    seconds: float
+    answered: str  # "model", "extractive", …
+    notice: str | None
+    citations: int
+    refused: bool
+
+
+def run_faults(settings, request_timeout: float) -> list[FaultRun]:
+    """Each fault of ``FAULTS`` asked once, in order."""
     from assistant.answer.assistant import Assistant
     from assistant.llm import OpenAICompatBackend
     from assistant.search.retriever import Retriever
@@ -283,7 +189,7 @@ def run_faults(settings, request_timeout: float) -> list[tuple[str, float, str, 
     assistant = Assistant(Retriever.open(settings.index_dir, settings=settings),
                           settings=settings)
     server = FaultServer()
-    rows = []
+    runs = []
     try:
         for fault in FAULTS:
             backend = OpenAICompatBackend(fault, server.base_url, api_key="sk-bench-not-a-key",
@@ -294,138 +200,97 @@ def run_faults(settings, request_timeout: float) -> list[tuple[str, float, str, 
             answer = assistant.ask(QUESTION, backend=backend)
             seconds = time.perf_counter() - start
             who = "model" if answer.backend.startswith("openai") else answer.backend
-            rows.append((FAULTS[fault].label, seconds, who, answer.notice or "-"))
+            runs.append(FaultRun(fault, seconds, who, answer.notice, len(answer.citations),
+                                 answer.refused))
             backend.close()
     finally:
         server.close()
-    return rows
+    return runs
 
 
-def start_server(settings, port: int, log: Path) -> subprocess.Popen:
-    """``python -m assistant serve`` on 127.0.0.1:``port``, ready; the caller stops it."""
-    env = {**os.environ, "ASSISTANT_CORPUS_DIR": str(settings.corpus_dir),
-           "ASSISTANT_INDEX_DIR": str(settings.index_dir), "ASSISTANT_BACKEND": "extractive",
-           "PYTHONPATH": str(REPO)}
-    with log.open("w") as sink:
-        proc = subprocess.Popen([sys.executable, "-m", "assistant", "serve", "--host",
-                                 "127.0.0.1", "--port", str(port)], cwd=REPO, env=env,
-                                stdout=subprocess.DEVNULL, stderr=sink)
-    deadline = time.monotonic() + 180
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"the server exited:\n{log.read_text()[-2000:]}")
-        try:
-            health = httpx.get(f"http://127.0.0.1:{port}/health", timeout=2, trust_env=False)
-            if health.status_code == 200:
-                return proc
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.3)
-    stop(proc)
-    raise RuntimeError("the server did not start within 180 s")
+def verdict(run: FaultRun, deadline: float) -> str:
+    """Why ``run`` does not hold ("" when it does): late, refused or uncited, answered by
+    the wrong side, or a notice that is missing, unexpected or does not name the fault."""
+    fault = FAULTS[run.fault]
+    if run.seconds > deadline:
+        return f"answered after {run.seconds:.1f} s (limit {deadline:g} s)"
+    if run.refused or not run.citations:
+        return "no cited answer"
+    if run.answered != fault.answered:
+        return f"answered by {run.answered}, expected {fault.answered}"
+    if fault.notice is None:
+        return f"unexpected notice: {run.notice}" if run.notice else ""
+    if not run.notice or fault.notice not in run.notice:
+        return f"notice {run.notice!r} does not say {fault.notice!r}"
+    return ""
 
 
-def stop(proc: subprocess.Popen) -> None:
-    """Stop the server this script started, by its PID: SIGTERM, then SIGKILL after 15 s."""
-    if proc.poll() is None:
-        proc.terminate()
-        try:
-            proc.wait(15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+def fault_check(runs: list[FaultRun], request_timeout: float) -> Check:
+    """The harness row: every fault answered as expected within timeout + ``MARGIN_S``."""
+    deadline = request_timeout + MARGIN_S
+    failures = tuple(f"{FAULTS[r.fault].label}: {why}" for r in runs
+                     if (why := verdict(r, deadline)))
+    slowest = max(runs, key=lambda r: r.seconds)
+    hang = next((r for r in runs if r.fault == "hang"), None)
+    also = (f"; hang {hang.seconds:.1f} s" if hang and hang is not slowest else "")
+    figure = (f"slowest {slowest.seconds:.1f} s ({slowest.fault}){also} at a "
+              f"{request_timeout:g} s request timeout; all within {deadline:g} s")
+    return Check("model-server faults", len(runs), len(runs) - len(failures), figure, failures)
 
 
-def run_inputs(settings, hang_after: float) -> list[tuple[Probe, str, int | None, str, float]]:
-    """``(probe, outcome, status, message, seconds)`` per malformed request."""
-    port = free_port()
-    proc = start_server(settings, port, Path(tempfile.gettempdir()) / f"faults_{port}.log")
-    rows = []
-    try:
-        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=hang_after,
-                          trust_env=False) as http:
-            for probe in MALFORMED:
-                start = time.perf_counter()
-                try:
-                    response = http.request(probe.method, probe.path, **probe.request())
-                except httpx.TimeoutException:
-                    rows.append((probe, "hang", None, "", time.perf_counter() - start))
-                    continue
-                outcome, message = classify(response)
-                rows.append((probe, outcome, response.status_code, message,
-                             time.perf_counter() - start))
-    finally:
-        stop(proc)
-    return rows
+def checks(quick: bool = False) -> list[Check]:
+    """One row: every fault of ``FAULTS`` (quick: a 5 s request timeout, so the hang costs
+    5 s; otherwise the configured timeout, 30 s by default)."""
+    from assistant.settings import Settings
+
+    loopback_only()  # the backend's client honours proxy variables; 127.0.0.1 bypasses them
+    timeout = QUICK_TIMEOUT_S if quick else Settings.from_env().request_timeout
+    _check_timeout(timeout)
+    with tempfile.TemporaryDirectory(prefix="faults-") as tmp:
+        runs = run_faults(small_archive(Path(tmp)), timeout)
+    return [fault_check(runs, timeout)]
 
 
-def fault_table(rows, request_timeout: float) -> str:
+def _check_timeout(timeout: float) -> None:
+    if timeout <= SLOW_S + 1:
+        raise ValueError(f"the request timeout must exceed {SLOW_S + 1:g} s (the slow "
+                         f"server's first byte comes after {SLOW_S:g} s), got {timeout:g}")
+
+
+def fault_table(runs: list[FaultRun], request_timeout: float) -> str:
+    deadline = request_timeout + MARGIN_S
     lines = [f"Model-server faults (openai backend, request timeout {request_timeout:g} s, "
              "3 attempts on 429/5xx)", "",
-             "| fault | seconds to answer | answered by | notice |", "|---|---:|---|---|"]
-    lines += [f"| {fault} | {seconds:.2f} | {who} | {notice.replace('|', '/')} |"
-              for fault, seconds, who, notice in rows]
-    return "\n".join(lines)
-
-
-def input_table(rows, verbose: bool) -> str:
-    doors = list(dict.fromkeys(probe.door for probe, *_ in rows))
-    lines = ["Malformed requests at `python -m assistant serve` (127.0.0.1)", "",
-             "| door | requests | 4xx, clear message | 4xx, unclear | 2xx (accepted) | 5xx "
-             "| hangs | slowest |", "|---|---:|---:|---:|---:|---:|---:|---:|"]
-    for door in [*doors, "all"]:
-        mine = [r for r in rows if door in ("all", r[0].door)]
-        count = {k: sum(1 for r in mine if r[1] == k) for k in ("clear", "unclear", "2xx",
-                                                               "5xx", "hang")}
-        by_design = sum(1 for r in mine if r[1] == "2xx" and r[0].accepted)
-        lines.append(f"| {door} | {len(mine)} | {count['clear']} | {count['unclear']} | "
-                     f"{count['2xx']} ({by_design} by design) | {count['5xx']} | {count['hang']} | "
-                     f"{max(r[4] for r in mine) * 1e3:.0f} ms |")
-    shown = [r for r in rows if verbose or r[1] != "clear"]
-    if shown:
-        lines += ["", "| door | request | status | message |", "|---|---|---:|---|"]
-        lines += [f"| {p.door} | {p.label} | {status or '-'} | {outcome}: "
-                  f"{message[:110].replace('|', '/')}{'; ' + p.accepted if p.accepted else ''} |"
-                  for p, outcome, status, message, _ in shown]
+             "| fault | seconds to answer | answered by | held | notice |",
+             "|---|---:|---|---|---|"]
+    for run in runs:
+        why = verdict(run, deadline)
+        notice = (run.notice or "-").replace("|", "/")
+        lines.append(f"| {FAULTS[run.fault].label} | {run.seconds:.2f} | {run.answered} | "
+                     f"{'no: ' + why if why else 'yes'} | {notice} |")
     return "\n".join(lines)
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.faults",
                                      description=__doc__.splitlines()[0])
-    parser.add_argument("--part", choices=["all", "faults", "inputs"], default="all")
     parser.add_argument("--request-timeout", type=float, default=None,
                         help="seconds of silence before a model server counts as hung "
                              "(default: ASSISTANT_REQUEST_TIMEOUT, 30)")
-    parser.add_argument("--hang-after", type=float, default=15.0,
-                        help="seconds after which a request to the server counts as a hang")
-    parser.add_argument("-v", "--verbose", action="store_true", help="list every request")
     args = parser.parse_args(argv)
 
     def body() -> int:
-        from assistant.index.build import build_index
         from assistant.settings import Settings
 
-        # Loopback only: the backend's client honours proxy variables, so 127.0.0.1 bypasses.
-        os.environ["NO_PROXY"] = ",".join(filter(None, [os.environ.get("NO_PROXY"),
-                                                        "127.0.0.1"]))
-        os.environ.pop("no_proxy", None)
-
+        loopback_only()
         timeout = args.request_timeout or Settings.from_env().request_timeout
-        if timeout <= SLOW_S + 1:
-            raise ValueError(f"--request-timeout must exceed {SLOW_S + 1:g} s (the slow "
-                             f"server's first byte comes after {SLOW_S:g} s)")
+        _check_timeout(timeout)
         with tempfile.TemporaryDirectory(prefix="faults-") as tmp:
-            corpus = write_posts(Path(tmp))
-            settings = Settings.from_env(corpus_dir=corpus, index_dir=Path(tmp) / "index")
             note("indexing three posts…")
-            build_index(corpus, settings.index_dir, settings=settings)
-            tables = []
-            if args.part in ("all", "faults"):
-                tables.append(fault_table(run_faults(settings, timeout), timeout))
-            if args.part in ("all", "inputs"):
-                tables.append(input_table(run_inputs(settings, args.hang_after), args.verbose))
-            print("\n\n".join(tables))
+            runs = run_faults(small_archive(Path(tmp)), timeout)
+        check = fault_check(runs, timeout)
+        print(fault_table(runs, timeout))
+        print(f"\n{check.part}: {check.passed}/{check.trials} held; {check.figure}")
         return 0
 
     return run_cli(body)

@@ -29,10 +29,10 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from benchmarks.common import REPO, base_parser, corpus_dir, note, run_cli
+from benchmarks.common import REPO, Check, base_parser, corpus_dir, note, run_cli
 
 __all__ = ["SUITE", "ObedientBackend", "SuiteResult", "build_suite_index", "canaries",
-           "exports", "format_table", "leaked", "main", "questions", "run_suite"]
+           "checks", "exports", "format_table", "leaked", "main", "questions", "run_suite"]
 
 SUITE = REPO / "tests" / "fixtures" / "injection"
 _CANARY = re.compile(r"CANARY-([A-Z0-9]{6})")
@@ -166,6 +166,49 @@ def format_table(results: list[SuiteResult]) -> str:
         lines.append(f"| {r.backend} | {r.questions} | {r.leaks} | {r.leaks_per_question:.2f} "
                      f"| {r.obeyed} | {r.refusals} | {r.mean_s:.1f} |")
     return "\n".join(lines)
+
+
+def _local_model_present() -> bool:
+    from assistant.llm.models import default_gguf_path
+
+    try:
+        return default_gguf_path().is_file()
+    except (OSError, RuntimeError, ValueError):
+        return False
+
+
+def checks(quick: bool = False) -> list[Check]:
+    """Rows for ``benchmarks.trust``: one per backend, a trial per question, held when no
+    canary reaches a reader. Quick: the extractive backend and the obedient model over a
+    FakeEmbedder index (seconds); full: the real embedder, plus the packaged local model
+    when setup assembled it (about 20 s a question on 2 cores)."""
+    from assistant import Assistant
+    from assistant.embed.fake import FakeEmbedder
+    from assistant.search.retriever import Retriever
+
+    codes, asked = canaries(), questions()
+    backends: list[str] = ["extractive", "obedient"]
+    if not quick and _local_model_present():
+        backends.append("llamacpp")
+    elif not quick:
+        note("injection: no packaged local model (run scripts/setup.sh); its row is left out")
+    embedder = FakeEmbedder() if quick else None
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="trust-injection-") as tmp:
+        index = build_suite_index(Path(tmp), REPO / "corpus", embedder=embedder)
+        retriever = Retriever.open(index, embedder=embedder)
+        for spec in backends:
+            backend = ObedientBackend() if spec == "obedient" else spec
+            result = run_suite(Assistant(retriever, backend=backend), asked, codes)
+            label = {"obedient": "a model obeying every passage"}.get(spec, result.backend)
+            rows.append(Check(
+                f"injection: {label}", result.questions, result.questions - result.leaks,
+                f"{result.leaks} leaks, {result.obeyed} obeyed drafts caught, "
+                f"{result.refusals} refusals, {result.mean_s:.1f} s/answer"
+                + (" (FAKE embedder)" if quick else ""),
+                tuple(f"{d['question']!r} leaked {d['leaked']}" for d in result.details
+                      if d["leaked"])))
+    return rows
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -126,6 +126,10 @@ def _build_locked(ctx: BuildContext, notes: list[str], given_plan: Plan | None =
             previous, plan = _plan(ctx, previous, parser, notes)
         outline = Outline.of(previous, plan)
         if not outline.changes_anything:
+            # A build killed between publishing and its cleanup left what cleanup removes,
+            # and every later run found nothing to publish: 3 versions stayed with
+            # keep_versions 2 (``benchmarks.kills``, "published, before cleanup").
+            remove_superseded(ctx.index_dir, previous.path.name, ctx.settings.keep_versions)
             return BuildReport(tuple(plan.reports), 0, 0, outline.final_total,
                                time.perf_counter() - ctx.started, False,
                                previous.path.name if previous else None, tuple(notes))

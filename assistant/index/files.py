@@ -7,6 +7,7 @@ changed: a file whose size and mtime are unchanged is not even hashed again.
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -14,6 +15,8 @@ from pathlib import Path
 
 from assistant.ingest import SkippedFile, parse_file
 from assistant.ingest.chunking import ChunkerConfig, chunk_post
+
+_log = logging.getLogger(__name__)
 
 __all__ = ["CorpusFile", "FileRow", "corpus_embed_texts", "iter_corpus_files", "walk_corpus"]
 
@@ -63,7 +66,8 @@ class CorpusFile:
 
 
 def walk_corpus(corpus_dir: Path) -> list[CorpusFile]:
-    """Every visible regular file, sorted by path components.
+    """Every visible regular file, sorted by path components. A link leading out of the
+    folder is skipped: what the archive serves stays inside the folder its operator chose.
 
     ``os.scandir`` on strings: walking 10,000 files with ``pathlib`` cost a second a build.
     """
@@ -71,11 +75,19 @@ def walk_corpus(corpus_dir: Path) -> list[CorpusFile]:
         raise FileNotFoundError(f"corpus folder not found: {corpus_dir}")
     found: list[tuple[tuple[str, ...], str, os.stat_result]] = []
     pending: list[tuple[tuple[str, ...], str]] = [((), str(corpus_dir))]
+    root = os.path.realpath(corpus_dir)
     while pending:
         prefix, folder = pending.pop()
         with os.scandir(folder) as entries:
             for entry in entries:
                 if entry.name.startswith("."):
+                    continue
+                # Security: a link out of the corpus folder is not the archive's to serve
+                # (benchmarks.probes: a linked file outside it came back from /search).
+                if entry.is_symlink() and os.path.commonpath(
+                        [os.path.realpath(entry.path), root]) != root:
+                    _log.warning("skipped %s: a link out of the corpus folder (copy the "
+                                 "files in, or point ASSISTANT_CORPUS_DIR at them)", entry.path)
                     continue
                 if entry.is_dir():
                     pending.append(((*prefix, entry.name), entry.path))

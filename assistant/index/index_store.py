@@ -11,9 +11,9 @@ import threading
 from pathlib import Path
 
 from assistant.index.dense import DenseIndex, DenseSpec
-from assistant.index.integrity import open_checked
+from assistant.index.integrity import Problem, Verification, open_checked
 from assistant.index.leases import Lease, VersionGoneError
-from assistant.index.lexical import LexicalIndex
+from assistant.index.lexical import BadPostings, LexicalIndex
 from assistant.index.manifest import IndexMismatchError
 from assistant.index.store import CHUNKS_FILE, ChunkStore, connect_readonly
 from assistant.index.versions import IndexNotFoundError, read_current
@@ -87,7 +87,11 @@ class IndexStore(ChunkStore):
         """BM25 postings and the date/kind filter columns, one row per chunk."""
         with self._load_lock:
             if self._lexical is None:
-                self._lexical = LexicalIndex.load(self.path / "lexical")
+                try:
+                    self._lexical = LexicalIndex.load(self.path / "lexical")
+                except BadPostings as exc:  # the one-line error naming the file and the fix
+                    problem = Problem(f"lexical/{exc.file}", exc.detail)
+                    raise Verification(self.path, self.manifest, (problem,)).error() from exc
         return self._lexical
 
     def stats(self) -> dict[str, object]:

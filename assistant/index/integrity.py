@@ -3,13 +3,14 @@ records, and the marker that tells a reader a build was killed.
 
 What is checked, and when:
 
-* opening a version for reading (``IndexStore``, ``index_status``): the manifest parses and
+* opening a version for reading (``IndexStore``): the manifest parses and
   matches its own digest, every recorded file is there at its recorded size, and the chunk
   store's header and schema read. Half a millisecond: it catches a cut or missing file, a
   garbled or edited manifest and a broken sqlite header, not a byte flipped inside a file.
-* a build (before it reuses the published version) and ``python -m assistant index
-  --verify``: every file's sha256 too, 0.22 s for the 309 MB of a 100,000-chunk version
-  (1 ms for the shipped corpus's 0.8 MB).
+* a build (before it reuses the published version), a server's start-up
+  (``index_status``) and ``python -m assistant index --verify``: every file's sha256
+  too, 0.22 s for the 309 MB of a 100,000-chunk version (1 ms for the shipped corpus's
+  0.8 MB).
   A build copies the previous version's store, vectors and postings into the next one, so a
   corruption it did not look for would be carried forward under fresh checksums.
 * opening after an unclean stop (``BUILD_MARKER`` left by a build that was killed, its

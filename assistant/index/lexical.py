@@ -30,8 +30,8 @@ import numpy as np
 
 from assistant.index.sentences import SENTENCE_ARRAYS, SentencePostings, passage_postings
 
-__all__ = ["BM25_STEMMER", "K1", "KIND_CODES", "B", "LexicalIndex", "LexicalRow", "Tokenizer",
-           "passage_text"]
+__all__ = ["BM25_STEMMER", "K1", "KIND_CODES", "B", "BadPostings", "LexicalIndex", "LexicalRow",
+           "Tokenizer", "passage_text"]
 
 K1, B = 1.5, 0.75
 BM25_STEMMER = "english"  # Snowball, as bm25s is given it (recorded in the manifest)
@@ -39,6 +39,37 @@ KIND_CODES = {"post": 0, "comment": 1}
 _SPLIT = re.compile(r"(?u)\b\w\w+\b").findall
 _ARRAYS = ("ids", "days", "kinds", "ptr", "terms", "tfs", *SENTENCE_ARRAYS)
 _ROW_COLUMNS = ("ids", "days", "kinds")
+
+
+class BadPostings(ValueError):
+    """Arrays of a lexical folder that do not fit together (``file``: which one)."""
+
+    def __init__(self, file: str, detail: str):
+        super().__init__(f"{file}: {detail}")
+        self.file, self.detail = file, detail
+
+
+def _check_postings(arrays: dict[str, np.ndarray], vocab: list[str]) -> None:
+    """Raise ``BadPostings`` unless the arrays fit together. scipy trusts CSR offsets and
+    term ids: eight flipped bytes in ``ptr.npy`` (sizes unchanged, so an open's checks pass)
+    crashed the reading process with a segmentation fault in ``tocsc``
+    (``benchmarks.corruption``). One pass over the postings: milliseconds per 10M."""
+    n = len(arrays["ids"])
+    for name in ("days", "kinds"):
+        if len(arrays[name]) != n:
+            raise BadPostings(f"{name}.npy", f"{len(arrays[name])} rows where {n} are expected")
+    # the chunk postings, then the sentence postings (``sentences``), the same CSR shape
+    for ptr, terms, others in (("ptr", "terms", ("tfs",)), ("sptr", "sterms", ("ssent", "stfs"))):
+        offsets, ids = arrays[ptr], arrays[terms]
+        for other in others:
+            if len(arrays[other]) != len(ids):
+                raise BadPostings(f"{other}.npy", f"{len(arrays[other])} rows where "
+                                                  f"{len(ids)} are expected")
+        if (len(offsets) != n + 1 or offsets[0] != 0 or offsets[-1] != len(ids)
+                or (np.diff(offsets) < 0).any()):
+            raise BadPostings(f"{ptr}.npy", "row offsets out of order or out of range")
+        if len(ids) and (ids.min() < 0 or ids.max() >= len(vocab)):
+            raise BadPostings(f"{terms}.npy", "term ids outside the vocabulary")
 
 
 class Tokenizer:
@@ -182,6 +213,7 @@ class LexicalIndex:
         for name, empty in _empty_arrays(len(arrays["ids"])).items():
             arrays.setdefault(name, empty)
         vocab = json.loads((folder / "vocab.json").read_text())
+        _check_postings(arrays, vocab)
         return cls(arrays, vocab)
 
     def save(self, folder: Path) -> None:

@@ -8,10 +8,11 @@ people who run only the page. It adds nothing of its own: ``/search`` takes the 
 "copy as text" button gives. For anything more (history,
 filters on answers, streaming, backends) use the REST service.
 
-A failure reaches the client as ``gr.Error`` carrying the page's message (``human_error``):
-with ``show_error=False`` (no tracebacks to visitors, ``page.launch_options``) any other
-exception arrives as a bare "AppError" that says nothing. ``/chat`` answers a failed
-question with the chat's own "Could not answer: …" text, as the page shows it.
+A failure reaches the client as ``gr.Error`` carrying the page's message (``human_error``),
+so an unexpected exception says "Something went wrong (…)" and never its details; arguments
+of the wrong type are refused by name (Gradio passes JSON values through untyped). ``/chat``
+answers a failed question with the chat's own "Could not answer: …" text, as the page shows
+it.
 """
 
 from __future__ import annotations
@@ -21,8 +22,10 @@ from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
 import gradio as gr
+from pydantic import TypeAdapter, ValidationError
 
 from assistant.records import Answer, AnswerEvent
+from assistant.search.retriever import MAX_K
 from assistant.serve.schemas import SearchFilters
 from assistant.ui.errors import human_error
 from assistant.ui.messages import INCOMPLETE
@@ -49,6 +52,32 @@ def clear_errors(fn: F) -> F:
     return endpoint  # type: ignore[return-value]
 
 
+def _text(value: Any, name: str) -> str:
+    """A text argument as a program sent it. Gradio passes JSON values through untyped: a
+    number reached the retriever as "the query is empty" and ``.strip()`` as an
+    AttributeError ("Something went wrong"); now it is refused by name."""
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise ValueError(f"{name} must be text, got {type(value).__name__} {_shown(value)}")
+    return value
+
+
+def _count(value: Any) -> int:
+    """``k`` as REST reads it (5, 5.0 and "5"); ``int()`` took 3.7 as 3 and failed on None
+    with a TypeError."""
+    try:
+        return TypeAdapter(int).validate_python(value)
+    except ValidationError:
+        raise ValueError(f"k must be an integer from 1 to {MAX_K}, got {_shown(value)}") \
+            from None
+
+
+def _shown(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
 def _final(events: Iterable[Any]) -> Answer | None:
     """The stream's ``Answer``, or None if it ended without one."""
     answer = None
@@ -71,7 +100,7 @@ class PageApi:
 
     def chat(self, question: str) -> str:
         """Answer a question from the archive; returns the answer text with its references."""
-        question = (question or "").strip()
+        question = _text(question, "question").strip()
         if not question:
             return "Please ask a question."
         try:
@@ -85,12 +114,13 @@ class PageApi:
         """Retrieve passages: a list of hits (text, score, source, title, date, kind, author)."""
         filters = SearchFilters(since=since or None, until=until or None, kind=kind or None,
                                 author=author or None)  # validated as REST's /search does
-        hits = self.assistant.retriever.search(query, k=int(k), **filters.kwargs())
+        hits = self.assistant.retriever.search(_text(query, "query"), k=_count(k),
+                                               **filters.kwargs())
         return [h.as_dict() for h in hits]
 
     def ask(self, question: str) -> dict:
         """Answer a question; returns {answer, refused, citations} as JSON."""
-        answer = _final(self.assistant.stream(question, history=[]))
+        answer = _final(self.assistant.stream(_text(question, "question"), history=[]))
         if answer is None:
             raise gr.Error(INCOMPLETE)
         return answer.as_dict()

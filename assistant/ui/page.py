@@ -15,6 +15,7 @@ from importlib import resources
 from typing import Any
 
 import gradio as gr
+from fastapi.middleware import Middleware  # FastAPI: installed with Gradio
 
 from assistant.settings import Settings
 from assistant.ui.api import PageApi
@@ -23,6 +24,7 @@ from assistant.ui.backends import LOCAL, OPENAI, BackendControls, page_choices
 from assistant.ui.cards import render_sources
 from assistant.ui.chat import ChatHandlers
 from assistant.ui.chips import CHIP_SLOTS
+from assistant.ui.guard import RequestGuard
 from assistant.ui.layout import (
     ArchivePanel,
     ChatPanel,
@@ -65,7 +67,14 @@ def launch_options(settings: Settings | None = None) -> dict[str, Any]:
         "css": static_text("style.css"),
         "head": f"<script>\n{static_text('cite_links.js')}</script>\n",
         "share": False,
-        "show_error": False,
+        # Every callback turns its own errors into the page's message (``api``, ``chat``,
+        # ``archive``; never a traceback), so what this adds is Gradio's refusal of a
+        # malformed call, which was a bare {"error": null}: "didn't receive enough input
+        # values (needed: 6, got: 1)", "Cannot move /etc/passwd … not uploaded by a user".
+        "show_error": True,
+        # Gradio's own routes answer an unknown endpoint, fn_index or event id with a JSON
+        # error, not a 500 or a cut-off stream (``guard``).
+        "app_kwargs": {"middleware": [Middleware(RequestGuard)]},
         "max_file_size": max_upload_bytes(settings),
         "footer_links": ["api"],
     }
@@ -183,4 +192,8 @@ def build_app(assistant: Any, settings: Settings | None = None, *,
         _wire_options(chat, options, model_line)
         _wire_archive(ArchiveHandlers(assistant, settings), archive)
         PageApi(assistant).register()
+    # Direct POSTs to /gradio_api/run/<name> skip the queue (its concurrency limit and size)
+    # and answered any error with a 500; refused with a 404 that says to use the queue,
+    # as gradio_client and /gradio_api/call/<name> do.
+    demo.api_open = False
     return demo

@@ -196,6 +196,14 @@ def test_a_clean_open_checks_sizes_not_checksums(index, capsys):
     assert code == 1 and "chunks.sqlite: sha256 differs from the recorded one" in out
 
 
+def test_a_server_start_refuses_checksum_only_damage(small_corpus, index):
+    """``index_status`` (run by every server before serving) compared sizes only: it called
+    flipped chunk text "fresh", and the server answered from it (``benchmarks.corruption``)."""
+    assert index_status(small_corpus, index, HASH_SETTINGS) == "fresh"
+    _flip_chunk_text(_version(index))
+    assert index_status(small_corpus, index, HASH_SETTINGS) == "corrupt"
+
+
 def test_a_failed_build_leaves_no_marker(small_corpus, index):
     class Exploding(FakeEmbedder):
         def embed_documents(self, texts, progress=None):

@@ -3,7 +3,11 @@ from datetime import date
 import numpy as np
 import pytest
 
-from assistant.index.lexical import LexicalIndex, LexicalRow
+from assistant import Settings, build_index
+from assistant.embed.fake import FakeEmbedder
+from assistant.index import CorruptIndexError, IndexStore
+from assistant.index.lexical import BadPostings, LexicalIndex, LexicalRow
+from assistant.index.versions import read_current
 
 TEXTS = [
     "The union balloted members on industrial action over the pay freeze.",
@@ -69,3 +73,26 @@ def test_empty_and_unknown_words():
     assert empty.search("anything", 3) == []
     index = LexicalIndex.empty().updated(np.zeros(0, np.int64), _rows())
     assert index.search("zzzqqq", 3) == []
+
+
+def test_flipped_bm25_offsets_are_refused_not_a_segfault(small_corpus, tmp_path):
+    """Eight flipped bytes in ``ptr.npy`` (sizes unchanged, so an open's checks pass) crashed
+    the process in scipy's ``tocsc`` (``benchmarks.corruption``)."""
+    index = tmp_path / "index"
+    build_index(small_corpus, index, settings=Settings.from_env({}), embedder=FakeEmbedder())
+    version = read_current(index)
+    path = version / "lexical" / "ptr.npy"
+    data = bytearray(path.read_bytes())
+    start = len(data) - np.load(path).nbytes
+    for i in range(start + 8, start + 16):
+        data[i] ^= 0xFF
+    path.write_bytes(bytes(data))
+    with pytest.raises(BadPostings, match=r"ptr\.npy: row offsets"):
+        LexicalIndex.load(version / "lexical")
+    store = IndexStore(version)
+    try:
+        with pytest.raises(CorruptIndexError, match=r"\(lexical/ptr\.npy: row offsets out of "
+                                                    r"order or out of range\): run"):
+            store.lexical  # noqa: B018  (loading is the point)
+    finally:
+        store.close()

@@ -172,6 +172,23 @@ def test_a_killed_builds_temp_folder_is_removed_by_the_next_build(small_corpus, 
     assert len(_folders(index)) == 2
 
 
+def test_a_build_with_nothing_to_publish_removes_what_a_killed_cleanup_left(small_corpus,
+                                                                           tmp_path):
+    """What ``benchmarks.kills`` found at "published, before cleanup": a build killed after
+    replacing CURRENT left 3 versions with keep_versions 2, and the next run, finding
+    nothing to do, kept them (it cleaned up only after publishing)."""
+    index = tmp_path / "index"
+    for n in range(3):  # three versions, as a kill between publish and cleanup leaves them
+        _build(small_corpus, index, n, keep_versions=3)
+    (index / "versions" / ".tmp-killed").mkdir()
+    assert len(_folders(index)) == 4
+    report = build_index(small_corpus, index, embedder=FakeEmbedder(),
+                         settings=_settings(small_corpus, index, keep_versions=2))
+    assert not report.published
+    assert len(_folders(index)) == 2 and not [n for n in _folders(index) if n.startswith(".")]
+    assert _current(index) == _folders(index)[-1]
+
+
 def _version(folder: Path, name: str, *, complete: bool = True) -> Path:
     path = folder / name
     (path / "lexical").mkdir(parents=True)
