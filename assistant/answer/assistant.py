@@ -33,7 +33,7 @@ from assistant.answer.reading import Reading, read
 from assistant.answer.understand import Query, understand
 from assistant.llm.base import ChatBackend
 from assistant.records import Answer, AnswerEvent, Event, Hit, SourcesEvent, TextDelta
-from assistant.search.retriever import Retriever
+from assistant.search.retriever import MAX_QUERY_CHARS, Retriever
 from assistant.settings import Settings
 
 __all__ = ["AskOptions", "Assistant"]
@@ -118,6 +118,10 @@ class Assistant:
         if not isinstance(question, str) or not question.strip():
             raise ValueError("the question is empty")
         question = question.strip()
+        if len(question) > MAX_QUERY_CHARS:  # before reading it: a 1 MB question held the
+            # MCP server's one thread for over 10 s in the question analysis
+            raise ValueError(f"the question is too long ({len(question)} characters, "
+                             f"limit {MAX_QUERY_CHARS})")
         request = AskOptions.of(options)
         k = self.k if request.k is None else request.k
         chat, notice = self.resolve_backend(request.backend)  # notice: why not the model
