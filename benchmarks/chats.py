@@ -158,7 +158,9 @@ class PageChat:
         shown = self.client.submit(question, self.chat, fn_index=self.add).result(
             timeout=TIMEOUT_S)
         job = self.client.submit(shown[1], *self.controls, fn_index=self.respond)
-        chat, _sources, _markdown, plain = job.result(timeout=TIMEOUT_S)
+        # chat, sources, Markdown copy, plain copy, then the filter chips (states are not sent)
+        outputs = job.result(timeout=TIMEOUT_S)
+        chat, plain = outputs[0], outputs[3]
         seen = json.dumps([shown, *job.outputs()], ensure_ascii=False)
         last = chat[-1] if chat else {}
         if last.get("role") != "assistant" or not plain:

@@ -91,7 +91,7 @@ CALLS: tuple[Call, ...] = (
     Call("empty body", "search", raw=b""),
     Call("chat: empty question", "chat", [""], says="Please ask a question.",
          accepted=_IN_WORDS),
-    Call("chat: question of 1 MB", "chat", [_BIG], says="the query is too long",
+    Call("chat: question of 1 MB", "chat", [_BIG], says="is too long",
          accepted=_IN_WORDS),
     Call("chat: question a number", "chat", [42]),
     Call("ask: blank question", "ask", ["   "]),
