@@ -47,7 +47,8 @@ _RUN_ON = re.compile(r"(?<=[a-z]{2}[.!?])(?=[A-Z][a-z])")
 
 
 def split_sentences(text: str, run_ons: bool = False) -> list[str]:
-    """Split into sentences; paragraph breaks and bullet lines always end a sentence.
+    """Split into sentences; paragraph breaks and bullets (a bullet line, or a "•" inside a
+    line where a list was flattened) always end a sentence.
 
     ``run_ons`` also splits where a full stop has lost its space ("today.Purple"); each
     piece stays a verbatim substring, as quotes need. Chunking leaves it off: measured, it
@@ -57,7 +58,7 @@ def split_sentences(text: str, run_ons: bool = False) -> list[str]:
         return [piece for sentence in split_sentences(text)
                 for piece in _RUN_ON.split(sentence) if piece]
     sentences: list[str] = []
-    for line in re.split(r"\n\s*\n|\n(?=\s*(?:[•*\-–·▪]|\d+[.)])\s)", text):
+    for line in re.split(r"\n\s*\n|\n(?=\s*(?:[•*\-–·▪]|\d+[.)])\s)|\s(?=[•▪]\s)", text):
         line = " ".join(line.split())
         if not line:
             continue

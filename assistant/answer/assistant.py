@@ -29,7 +29,7 @@ from assistant.answer.extractive import ExtractiveAnswerer
 from assistant.answer.model import ModelAnswerer, fallback_notice
 from assistant.answer.parts import gather, plan
 from assistant.answer.prompts import DEFAULT_MAX_PASSAGES
-from assistant.answer.reading import Reading, read
+from assistant.answer.reading import Reading, read, with_lead_ins
 from assistant.answer.understand import Query, understand
 from assistant.llm.base import ChatBackend
 from assistant.records import Answer, AnswerEvent, Event, Hit, SourcesEvent, TextDelta
@@ -141,7 +141,7 @@ class Assistant:
         """The reading stage: each part of ``query`` (searched on its own when there are
         several) read from the passages for the sentences that answer it."""
         parts = plan(query, request.filters(), request.infer_filters)
-        passages = gather(self.retriever, hits, parts, k)
+        passages = with_lead_ins(self.retriever, gather(self.retriever, hits, parts, k))
         return read(query.text, passages, parts, self.verifier, self.min_sentence_score)
 
     def _authors(self) -> tuple[str, ...]:

@@ -145,6 +145,8 @@ def dates(sentence: str, asked: Asked | None = None) -> list[str]:
         before = sentence[:match.start()][-40:]
         if match.group(0).lower() in own or _opposite_event(before, question):
             continue
+        if re.search(r"\b(?:pre|post|mid)-$", before, re.I):  # "pre-2014 contracts": a
+            continue  # period that qualifies a noun, not when something happened
         if not about_announcing and _ANNOUNCED.search(before):
             continue
         found.append(match.group(0))

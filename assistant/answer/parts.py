@@ -38,6 +38,9 @@ class Part:
     asked: Asked
     filters: Mapping[str, object] = field(default_factory=dict)
     search: str = ""
+    said: str = ""  # the conversation's last answer: a follow-up asks for something else
+    topic: str = ""  # what every part asks ("Were the CRCs innovating?"), when it leads them
+
 
     @property
     def query(self) -> str:
@@ -55,13 +58,16 @@ def plan(query: Query, explicit: Mapping[str, object] | None = None,
     whether implied filters apply (as for the whole question)."""
     shape = query.shape
     suffix = query.text[len(query.asked):] if query.text.startswith(query.asked) else ""
+    said = next((t["content"] for t in reversed(query.turns) if t["role"] == "assistant"), "")
     if shape is None or len(shape.parts) <= 1:
         # its passages were searched with the question's filters: nothing more to check
-        return (Part(query.asked, _asked(query.asked), search=query.text),)
+        return (Part(query.asked, _asked(query.asked), search=query.text, said=said),)
     parts = []
     for text, implied in zip(shape.parts, shape.part_implied, strict=False):
         filters, _ = effective_filters(explicit or {}, implied if infer else ())
-        parts.append(Part(text, _asked(text), filters, search=f"{text}{suffix}"))
+        topic = text[:text.index("?") + 1] if "?" in text[:-1] else ""
+        parts.append(Part(text, _asked(text), filters, search=f"{text}{suffix}", said=said,
+                          topic=topic))
     return tuple(parts)
 
 

@@ -27,9 +27,10 @@ from assistant.answer.constraints import fit, mentioned
 from assistant.answer.facts import Asked, holds, names, near_subject
 from assistant.answer.parts import Part, allows
 from assistant.records import Hit
-from assistant.text import content_words, stems
+from assistant.text import content_words, split_sentences, stems
 
-__all__ = ["CONTINUES", "PRONOUN_LED", "Sentence", "Texts", "weigh"]
+__all__ = ["CONTINUES", "PRONOUN_LED", "UNTYPED", "Sentence", "Texts", "asked_kind",
+           "leans_back", "weigh"]
 
 LEXICAL_WEIGHT = 0.5  # weight of the part's word coverage next to cosine
 TYPE_BONUS = 0.3  # coverage-scale bonus for holding the kind of fact asked for
@@ -38,6 +39,12 @@ SENTENCE_FIT_WEIGHT = 0.1  # … and the sentence itself (with its antecedent) n
 FOCUS_WEIGHT = 0.2  # for the share of the part's focus words ("relationship", "government")
 ANAPHOR_DROP = 0.1  # "It was noted …" scores at least this under the sentence it follows
 QUESTION_PENALTY = 0.15  # a sentence that asks ("… does this give them influence?") answers less
+# A follow-up asks for something the last answer did not say: a sentence holding most of one
+# of its sentences ("We have raised these issues with Amy Rees, Director General …" after
+# the answer "Amy Rees, Director General of Probation …") is what was answered, not the
+# answer, unless it holds a fact of the asked kind ("and when was that?").
+RESTATED_SHARE = 0.6  # of an answer sentence's stems a sentence holds to restate it
+RESTATED_PENALTY = 0.25
 MAX_CANDIDATES = 20  # sentences embedded per part (the rest are pre-filtered lexically)
 MIN_WORDS, MAX_WORDS = 4, 70
 FIT_MIN = 0.5  # share of the constraints a holder's passage must meet
@@ -52,6 +59,19 @@ PRONOUN_LED = re.compile(r"^[\"“‘'(]*(?:(?:it|its|they|them|their|he|she|his
 # … or goes on from it: a pronoun or a connective ("However, …", "But …", "Also …").
 CONTINUES = re.compile(rf"{PRONOUN_LED.pattern}|^[\"“‘'(]*(?:however|but|yet|so|also|and|"
                        r"instead|both)\b", re.I)
+# … or points back with a demonstrative and a contrast ("The extent of this innovation has,
+# however, been slowed …"), or opens with one ("However, …", "But …"): without the sentence
+# before it, it says the opposite of nothing.
+_CONTRAST = re.compile(r"^[\"“‘'(]*(?:however|but|yet|nevertheless|nonetheless)\b|"
+                       r"^(?=[^.]*\b(?:this|these|those|such)\s+\w+)[^.,;]{0,60},\s*"
+                       r"(?:however|though|nevertheless),", re.I)
+
+
+def leans_back(sentence: str) -> bool:
+    """Whether ``sentence`` needs the one before it to be understood."""
+    return bool(PRONOUN_LED.match(sentence) or _CONTRAST.match(sentence))
+
+
 # A sentence that lists: what a "which decisions …" or "list the …" question wants
 _LIST = re.compile(r"\bsuch as\b|\bincluding\b|\bnamely\b|\bfor example\b|\be\.g\.|[:;•]|"
                    r",[^,]+,[^,]+\band\b", re.I)
@@ -66,12 +86,37 @@ _DIRECTIVE_Q = re.compile(r"\b(?:tell|told|advise[ds]?|urge[ds]?|ask(?:ed)?|warn
                           r"instruct(?:ed)?|encourage[ds]?)\b[^?]{0,40}?\bto\b", re.I)
 _DIRECTIVE = re.compile(r"\b(?:should|must|ought to|needs? to|have to|urge|advise|make sure|"
                         r"do not|don't)\b", re.I)
+# "How did readers react to …", "what did readers make of …": a sentence taking a stance
+_REACTION_Q = re.compile(r"\b(?:react\w*|respon(?:d|ded|se)|make of|made of|think of|"
+                         r"thought of|feel about|felt about|view(?:ed)? of|opinion|receiv\w+)"
+                         r"\b", re.I)
+_STANCE = re.compile(r"\b(?:I|we)\b(?:\s+\w+){0,2}\s+(?:think|thought|believe|feel|felt|"
+                     r"laugh\w*|agree|disagree|doubt\w*|wonder\w*|suspect|fear|hope|find|"
+                     r"found|am|was|can't|cannot)\b|\b(?:derisi\w*|laughable|ridiculous|"
+                     r"absurd|joke|nonsense|rubbish|shameful|disgrac\w*|appalling|outrageous|"
+                     r"farce|sham|scandal\w*|insult\w*|pathetic|welcome[ds]?|praise\w*)\b",
+                     re.I)
 _HYPHEN = re.compile(r"(?<=\w)[-‐–](?=\w)")
+_CITED = re.compile(r"\[\d+(?:[,\s]+\d+)*\]")
+UNTYPED = ("explanation", "yesno", "list")
+_WHICH_NOUN = re.compile(r"\bwhich\s+([A-Za-z]+)", re.I)  # every sentence "holds" these kinds
 
 
 def word_stems(text: str) -> frozenset[str]:
     """Stems with hyphenated words split too: "government-funded" meets "government"."""
     return frozenset(stems(text) | stems(_HYPHEN.sub(" ", text)))
+
+
+_PROSE_WORD = re.compile(r"(?<![\w'’])[a-z][a-z'’-]{3,}")
+_LETTER = re.compile(r"[^\W\d_]")
+
+
+def _is_prose(sentence: str) -> bool:
+    """Under 40% of its tokens are figures or single letters: a table row ("Y Y N Tier 2/3
+    achieves target Y N Y") is no sentence to quote; "Believe It Or Not I Care" is."""
+    tokens = [t.strip("\"“”‘’'(),.;:!?") for t in sentence.split()]
+    junk = sum(not _LETTER.search(t) or (len(t) == 1 and t not in "IaA") for t in tokens)
+    return junk < 0.4 * len(tokens)
 
 
 class Texts:
@@ -109,7 +154,7 @@ class Texts:
                 if key in seen or not MIN_WORDS <= len(sentence.split()) <= MAX_WORDS:
                     continue
                 seen.add(key)
-                if re.search(r"(?<![\w'’])[a-z][a-z'’-]{3,}", sentence):
+                if _PROSE_WORD.search(sentence) and _is_prose(sentence):
                     found.append((n, position, sentence))
         return found
 
@@ -157,8 +202,13 @@ def weigh(part: Part, texts: Texts, candidates: list[tuple[int, int, str]],
     lexical = [weigher.lexical(sentence) for _, _, sentence in mine]
     order = sorted(range(len(mine)), key=lambda i: (-lexical[i][0], mine[i][0], mine[i][1]))
     pool = order[:MAX_CANDIDATES]
-    vectors = verifier.embed([part.query] + [mine[i][2] for i in pool])
-    cosines = vectors[1:] @ vectors[0]
+    asked = [part.query, part.topic] if part.topic else [part.query]
+    vectors = verifier.embed(asked + [mine[i][2] for i in pool])
+    # A compared part ("Were the CRCs innovating? what inspectors found in the 2018 …") is
+    # read for its topic as much as for its side: on the side's words alone "Inspectors
+    # found that many … were unaware of the services" beat "there were few examples of
+    # true innovation" by 0.23.
+    cosines = (vectors[len(asked):] @ vectors[:len(asked)].T).mean(axis=1)
     scores = {mine[i][:2]: float(cosines[j]) + weigher.rest(*mine[i], lexical[i][0])
               for j, i in enumerate(pool)}
     out = []
@@ -167,8 +217,8 @@ def weigh(part: Part, texts: Texts, candidates: list[tuple[int, int, str]],
         score = scores[n, position]
         if PRONOUN_LED.match(sentence) and (n, position - 1) in scores:
             score = max(score, scores[n, position - 1] - ANAPHOR_DROP)
-        out.append(Sentence(n, position, sentence, score,
-                          lexical[i][1] and weigher.fits[n] >= FIT_MIN))
+        out.append(Sentence(n, position, sentence, score, weigher.holder(
+            n, position, sentence, lexical[i][1])))
     out.sort(key=lambda s: (-s.score, s.n, s.position))
     return out
 
@@ -182,6 +232,8 @@ class _Weigher:
     words: frozenset[str]
     focus: frozenset[str]
     fits: dict[int, float]
+    said: tuple[frozenset[str], ...] = ()  # the stems of each sentence of the last answer
+    own: frozenset[str] = frozenset()  # a follow-up's own words, when its search adds others
 
     @classmethod
     def of(cls, part: Part, texts: Texts) -> _Weigher:
@@ -189,7 +241,32 @@ class _Weigher:
         fits = {n: fit(asked.constraints, hit, texts.piece(hit))
                 for n, hit in enumerate(texts.passages, 1)}
         focus = word_stems(" ".join(asked.focus)) - word_stems(" ".join(asked.constraints))
-        return cls(asked, texts, word_stems(part.query), focus, fits)
+        said = tuple(found for sentence in split_sentences(_CITED.sub("", part.said))
+                     if len(found := word_stems(sentence)) >= 3)
+        own = word_stems(part.text)
+        return cls(asked, texts, word_stems(part.query), focus, fits, said,
+                   own if own != word_stems(part.query) else frozenset())
+
+    def holder(self, n: int, position: int, sentence: str, typed: bool) -> bool:
+        """Whether the sentence holds the asked fact: one of the wanted kind, in a passage
+        meeting most of the constraints; for "which CRC …", a name of that kind or next to
+        the question's words: "But if the CRC has its own innovative interventions … a
+        general Rehabilitation Activity Requirement" names something, but not one of the
+        "package areas" that "attracted only one suitable bidder"."""
+        if not typed or self.fits[n] < FIT_MIN:
+            return False
+        asked = self.asked
+        if asked.wants not in ("person", "organisation") or not _WHICH_NOUN.search(asked.text):
+            return True
+        return any(near_subject(sentence, name, asked) or _of_kind(name, sentence, asked)
+                   for name in names(sentence, asked))
+
+    def restates(self, sentence: str) -> bool:
+        """Whether ``sentence`` says again one of the last answer's sentences."""
+        if not self.said or self.asked.wants not in UNTYPED:
+            return False
+        mine = self.texts.stems(sentence)
+        return any(len(mine & said) >= RESTATED_SHARE * len(said) for said in self.said)
 
     def coverage(self, words: frozenset[str], sentence: str) -> float:
         return len(words & self.texts.stems(sentence)) / len(words) if words else 0.0
@@ -197,8 +274,10 @@ class _Weigher:
     def lexical(self, sentence: str) -> tuple[float, bool]:
         """``(coverage of the part's words + answer-type bonus, holds the asked kind)``."""
         typed = holds(sentence, self.asked)
-        return self.coverage(self.words, sentence) + _type_bonus(sentence, self.asked,
-                                                                 typed), typed
+        # A follow-up's search adds the conversation's terms ("Amy Rees hmpps"): they find
+        # the passage, but the sentence answering may hold only the follow-up's own words
+        covered = max(self.coverage(self.words, sentence), self.coverage(self.own, sentence))
+        return covered + _type_bonus(sentence, self.asked, typed), typed
 
     def rest(self, n: int, position: int, sentence: str, lexical: float) -> float:
         """Everything but the cosine: coverage, constraints met, focus words, a penalty for
@@ -210,7 +289,8 @@ class _Weigher:
         fitted = self.fits[n] if self.asked.constraints else 0.0
         return (LEXICAL_WEIGHT * lexical + FIT_WEIGHT * fitted
                 + SENTENCE_FIT_WEIGHT * named + FOCUS_WEIGHT * self.coverage(self.focus, sentence)
-                - QUESTION_PENALTY * asks + 0.02 * (count - n) / max(count, 1))
+                - QUESTION_PENALTY * asks - RESTATED_PENALTY * self.restates(sentence)
+                + 0.02 * (count - n) / max(count, 1))
 
 
 def _type_bonus(sentence: str, asked: Asked, typed: bool) -> float:
@@ -221,9 +301,8 @@ def _type_bonus(sentence: str, asked: Asked, typed: bool) -> float:
     if asked.wants == "list":
         return TYPE_BONUS if _LIST.search(sentence) else 0.0
     if asked.wants in ("explanation", "yesno"):
-        future = _FUTURE_Q.search(asked.text) and _FUTURE.search(sentence)
-        directed = _DIRECTIVE_Q.search(asked.text) and _DIRECTIVE.search(sentence)
-        return TYPE_BONUS / 2 if future or directed else 0.0
+        kind = asked_kind(asked)
+        return TYPE_BONUS if kind and kind.search(sentence) else 0.0
     if not typed:
         return 0.0
     if asked.wants in ("person", "organisation") and not any(
@@ -233,11 +312,23 @@ def _type_bonus(sentence: str, asked: Asked, typed: bool) -> float:
     return TYPE_BONUS
 
 
+def asked_kind(asked: Asked) -> re.Pattern | None:
+    """For "what did he expect to happen" the sentences about what will be, for "what did
+    she tell them to do" those about what should be, for "how did readers react" those
+    taking a stance; None for other questions."""
+    for question, kind in ((_FUTURE_Q, _FUTURE), (_DIRECTIVE_Q, _DIRECTIVE),
+                           (_REACTION_Q, _STANCE)):
+        if question.search(asked.text):
+            return kind
+    return None
+
+
 def _of_kind(name: str, sentence: str, asked: Asked) -> bool:
     """A name of the kind "which CRC …" asks for: "Cheshire and Greater Manchester CRC"."""
-    kind = re.search(r"\bwhich\s+([A-Za-z]+)", asked.text, re.I)
+    kind = _WHICH_NOUN.search(asked.text)
     if not kind:
         return False
     noun = re.escape(kind.group(1).rstrip("s"))
-    return bool(re.search(rf"{re.escape(name)}(?:\s+[A-Z][\w&]*){{0,2}}\s+{noun}s?\b",
-                          sentence, re.I))
+    last = re.escape(name.split()[-1])  # ``names`` leaves out "and", "of": "Cheshire Greater
+    # Manchester" is the run "Cheshire and Greater Manchester"
+    return bool(re.search(rf"\b{last}(?:\s+[A-Z][\w&]*){{0,2}}\s+{noun}s?\b", sentence, re.I))

@@ -170,6 +170,17 @@ class ChunkStore:
                 found[row_id] = sign_off[0]
         return found
 
+    def previous_text(self, chunk_id: str) -> str | None:
+        """The text of the passage before ``chunk_id`` in the same piece (the same post
+        section or the same comment, by the same writer), or None at the piece's start."""
+        row = self.db.execute(
+            "SELECT p.text FROM chunks c JOIN chunks p ON p.source = c.source "
+            "AND p.post_id = c.post_id AND p.position = c.position - 1 AND p.kind = c.kind "
+            "AND coalesce(p.comment_number, '') = coalesce(c.comment_number, '') "
+            "AND coalesce(p.author, '') = coalesce(c.author, '') WHERE c.chunk_id = ?",
+            (chunk_id,)).fetchone()
+        return row[0] if row else None
+
     def titles(self) -> list[str]:
         """Every distinct post title, sorted."""
         return [t for (t,) in self.db.execute("SELECT DISTINCT title FROM chunks ORDER BY title")]

@@ -51,7 +51,11 @@ def _split_long(sentence: str, limit: int, count: Callable[[str], int]) -> Itera
         yield " ".join(piece)
 
 
-_Unit = tuple[str, int]  # a sentence (or a piece of an overlong one) and its token count
+# A sentence (or a piece of an overlong one), its token count, and whether a paragraph ends
+# with it: chunks keep paragraph breaks, so a heading, a sign-off or a list item stays a
+# sentence of its own for the reading stage ("Raising our concerns with HMPPS" was read as
+# the start of the sentence after it when chunks joined every sentence with a space).
+_Unit = tuple[str, int, bool]
 
 
 def _units(text: str, config: ChunkerConfig, count: Callable[[str], int]) -> list[_Unit]:
@@ -69,10 +73,21 @@ def _units(text: str, config: ChunkerConfig, count: Callable[[str], int]) -> lis
         for sentence in split_sentences(paragraph):
             n = count(sentence)
             if n <= config.max_tokens:
-                units.append((sentence, n))
+                units.append((sentence, n, False))
             else:
-                units.extend((p, count(p)) for p in _split_long(sentence, config.max_tokens, count))
+                units.extend((p, count(p), False)
+                             for p in _split_long(sentence, config.max_tokens, count))
+        if units:
+            units[-1] = (*units[-1][:2], True)
     return units
+
+
+def _joined(units: list[_Unit]) -> str:
+    """The units' text: a blank line after each paragraph's last, else a space."""
+    return "".join(f"{text}{_PARAGRAPH if ends else ' '}" for text, _, ends in units).rstrip()
+
+
+_PARAGRAPH = "\n\n"
 
 
 def _overlap(current: list[_Unit], next_tokens: int, config: ChunkerConfig) -> list[_Unit]:
@@ -99,15 +114,16 @@ def _pack(text: str, config: ChunkerConfig) -> list[str]:
     chunks: list[str] = []
     current: list[_Unit] = []
     size = 0  # tokens in ``current``, kept as it grows (summing per sentence is quadratic)
-    for sentence, n in _units(text, config, count):
+    for unit in _units(text, config, count):
+        n = unit[1]
         if current and size + n > config.max_tokens:
-            chunks.append(" ".join(s for s, _ in current))
+            chunks.append(_joined(current))
             current = _overlap(current, n, config)
-            size = sum(k for _, k in current)
-        current.append((sentence, n))
+            size = sum(carried[1] for carried in current)
+        current.append(unit)
         size += n
     if current:
-        chunks.append(" ".join(s for s, _ in current))
+        chunks.append(_joined(current))
     return chunks
 
 

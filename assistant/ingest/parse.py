@@ -25,7 +25,8 @@ __all__ = [
 # 3: hidden HTML elements, HTML comments and invisible characters dropped (planted text).
 # 4: not a parser change: BM25 gained sentence postings and a year field (index.lexical),
 #    which every passage needs; re-parsing re-indexes them, reusing every vector.
-PARSER_VERSION = 4
+# 5: chunks keep paragraph breaks (a blank line), so headings and sign-offs stay sentences.
+PARSER_VERSION = 5
 
 
 def parse_file(path: Path, source: str, max_bytes: int = 20 * 1024 * 1024) -> list[Post]:

@@ -28,6 +28,13 @@ _NOT_NAMES_TEXT = """
 """
 _NOT_NAMES = frozenset(_NOT_NAMES_TEXT.split())
 _NAME_WORD_RE = re.compile(r"^[A-Z][a-z'’-]+$|^[A-Z]\.?$|^(?:Mc|Mac|O’|O')[A-Z][a-z]+$")
+# A role after the name on the same line: capitalised words and acronyms ("South West NAPO
+# Branch Chair JNCC Rep."), with "of", "for", "and" between them
+_ROLE_WORD_RE = re.compile(r"^(?:[A-Z][\w'’&/-]*\.?|of|for|and|the|&)$")
+_ROLES_TEXT = """chair chairman chairwoman chairperson secretary officer director rep
+    representative manager chief executive president treasurer member convenor organiser
+    editor founder trustee spokesperson head lead coordinator"""
+_ROLES = frozenset(_ROLES_TEXT.split())
 _SECTION_MIN_WORDS = 60  # a sign-off closes a section only after this much prose
 
 
@@ -47,6 +54,14 @@ def comment_signature(text: str) -> str | None:
     return name
 
 
+def _is_role(words: list[str]) -> bool:
+    """Words after a name that read as its role: capitalised words and acronyms, one of them
+    an acronym or a role noun ("SSW Napo Branch Chair"), so a title does not pass."""
+    return all(_ROLE_WORD_RE.match(w) for w in words) and any(
+        (w.strip(".").isupper() and len(w.strip(".")) >= 2) or w.lower().strip(".") in _ROLES
+        for w in words)
+
+
 def _sign_off(paragraph: str, lowercase_words: set[str]) -> str | None:
     """The name in a sign-off paragraph ("David Raho", or a name over a role line), or None.
 
@@ -58,6 +73,9 @@ def _sign_off(paragraph: str, lowercase_words: set[str]) -> str | None:
         return None
     name = lines[0].strip(" -–—~").removesuffix(".").removesuffix(",")
     words = name.split()
+    if len(words) > 3 and _is_role(words[2:]):
+        words = words[:2]  # "Dino Peros SSW Napo Branch Chair": the name, then the role
+        name = " ".join(words)
     if not 2 <= len(words) <= 3 or not all(_NAME_WORD_RE.match(w) for w in words):
         return None
     if any(w.lower().strip("'’.") in _NOT_NAMES or w.lower() in lowercase_words for w in words):

@@ -125,6 +125,13 @@ class Retriever:
         with self._live.use() as store:  # one version from start to end
             return self._search(store, query, k, filters, mode)
 
+    def previous_text(self, hit: Hit) -> str | None:
+        """The passage before ``hit`` in its post section or comment (None at its start):
+        what a passage that opens mid-thought ("The extent of this innovation has, however,
+        been slowed …") leans on."""
+        with self._live.use() as store:
+            return store.previous_text(hit.chunk_id)
+
     def _search(self, store: IndexStore, query: str, k: int, filters: Filters,
                 mode: str) -> list[Hit]:
         mask = _allowed_mask(store, filters)

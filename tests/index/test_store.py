@@ -1,3 +1,5 @@
+from itertools import pairwise
+
 import numpy as np
 
 from assistant import Settings, build_index
@@ -51,3 +53,18 @@ def test_sign_offs_map_a_signed_passage_to_the_one_with_the_name(small_corpus, t
     assert store.sign_offs([first]) == {first: sign_off}
     assert store.sign_offs([sign_off]) == {}  # already holds the name
     assert store.sign_offs([]) == {}
+
+
+def test_the_passage_before_one_in_the_same_piece(small_corpus, tmp_path, hash_embedder):
+    store = _store(small_corpus, tmp_path, hash_embedder)
+    every = sorted(store.chunks_by_ids(store.all_ids().tolist()).values(),
+                   key=lambda c: (c.source, c.position))
+    signed = [c for c in every if c.source == "signed.txt" and c.kind == "post"]
+    assert len(signed) > 2
+    assert store.previous_text(signed[0].chunk_id) is None  # a piece's first passage
+    for before, after in pairwise(signed):
+        if before.author == after.author:  # the same signed section
+            assert store.previous_text(after.chunk_id) == before.text
+    comment = next(c for c in every if c.kind == "comment")
+    assert store.previous_text(comment.chunk_id) is None  # not the post body before it
+    assert store.previous_text("no such chunk") is None

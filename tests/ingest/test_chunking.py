@@ -17,6 +17,22 @@ def test_split_sentences_keeps_abbreviations_and_bullets():
         "Mr. Smith met Dr. Jones.", "They agreed.", "• First point", "• Second point"]
 
 
+def test_a_flattened_list_splits_at_each_bullet():
+    text = "Key findings: • Supply chains are small. • While inspectors saw some, few were new."
+    assert split_sentences(text) == [
+        "Key findings:", "• Supply chains are small.", "• While inspectors saw some, few were new."]
+
+
+def test_chunks_keep_paragraph_breaks_so_headings_and_sign_offs_stay_sentences():
+    body = ("Raising our concerns\n\nWe raised these issues with the director. We are "
+            "exploring options with them.\n\nJane Smith Branch Chair")
+    (chunk,) = chunk_post(_post(body))
+    assert chunk.text == ("Raising our concerns\n\nWe raised these issues with the director. "
+                          "We are exploring options with them.\n\nJane Smith Branch Chair")
+    assert split_sentences(chunk.text)[:2] == ["Raising our concerns",
+                                              "We raised these issues with the director."]
+
+
 def test_chunks_respect_token_budget_and_overlap():
     sentences = [f"Sentence number {i} talks about probation contracts and pay." for i in range(80)]
     config = ChunkerConfig(max_tokens=60, overlap_tokens=15)

@@ -21,6 +21,8 @@ def test_shipped_sign_offs_attribute_their_sections() -> None:
         ("Probation Worries For Voluntary Sector", "Jessica Mullen"),
         ("Napo at Work in the South West 6", "Ian Lawrence"),
         ("How We Got Here", "David Raho"),
+        # the name, then its role on the same line: "Dino Peros SSW Napo Branch Chair"
+        ("Napo at Work in the South West 7", "Dino Peros"),
     }
     raho = signed[("How We Got Here", "David Raho")]
     assert raho.rstrip().endswith("David Raho")
@@ -28,6 +30,19 @@ def test_shipped_sign_offs_attribute_their_sections() -> None:
     # a name over its role line: "Ian Lawrence / Napo General Secretary"
     assert signed[("Napo at Work in the South West 6", "Ian Lawrence")].endswith(
         "Napo General Secretary")
+
+
+def test_a_role_on_the_name_line_is_left_out_but_a_title_is_no_sign_off() -> None:
+    prose = "We met the employer again this week about the offer and its terms. " * 6
+    def signer(last: str) -> list[str | None]:
+        post = Post(source="x.txt", title="t", date=None, body=f"{prose}\n\n{last}\n\nMore.")
+        return [s for _, s in signed_sections(post)]
+
+    assert signer("Dino Peros South West NAPO Branch Chair JNCC Rep.") == ["Dino Peros", None]
+    assert signer("Jane Smith Branch Secretary") == ["Jane Smith", None]
+    # capitalised words with no acronym or role noun: a heading, not a name and a role
+    assert signer("Working Together Across Regions") == [None]
+    assert signer("Jane Smith Said Something Long") == [None]
 
 
 def test_text_after_the_last_sign_off_keeps_the_post_author() -> None:
