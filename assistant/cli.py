@@ -191,6 +191,7 @@ def _cmd_ask(args: argparse.Namespace) -> int:
 def _cmd_eval(args: argparse.Namespace) -> int:
     from assistant.evaluation import (
         answer_metrics,
+        as_asked,
         format_answer_table,
         format_kind_table,
         format_table,
@@ -199,11 +200,14 @@ def _cmd_eval(args: argparse.Namespace) -> int:
     )
 
     questions = load_questions(*args.questions)
-    retriever = _open_retriever(_settings(args))
-    results = retrieval_metrics(retriever, questions, modes=args.modes)
+    assistant = _open_assistant(args)
+    results = retrieval_metrics(assistant.retriever, questions, modes=args.modes)
+    # as the assistant searches: follow-ups made standalone, implied filters applied
+    asked_mode = "hybrid" if "hybrid" in args.modes else args.modes[0]
+    results |= retrieval_metrics(assistant.retriever, questions, modes=[asked_mode],
+                                 asked=as_asked(assistant), label=" as asked")
     answers = None
     if args.backend:
-        assistant = _open_assistant(args)
         chat, _ = assistant.resolve_backend()
         if chat is not None and hasattr(chat, "load"):
             chat.load()  # time answers, not loading the model
@@ -222,7 +226,9 @@ def _cmd_eval(args: argparse.Namespace) -> int:
             payload["answers"] = answers
         print(json.dumps(payload, indent=2))
     else:
-        print("Retrieval (a hit = a passage containing a gold evidence phrase)")
+        print("Retrieval (a hit = a passage containing a gold evidence phrase; \"as asked\":"
+              " searched as the assistant searches, follow-ups made standalone and implied"
+              " filters applied)")
         print(format_table(results))
         if answers is not None:
             print()

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,6 +21,7 @@ __all__ = [
     "AnswerRecord",
     "Question",
     "answer_metrics",
+    "as_asked",
     "collapse_whitespace",
     "format_answer_table",
     "format_kind_table",
@@ -82,10 +83,24 @@ def supports(hit: Hit, question: Question) -> bool:
     return any(phrase in text for phrase in question.evidence)
 
 
+AskedSearch = Callable[[Question], tuple[str, dict[str, object]]]
+
+
+def as_asked(assistant) -> AskedSearch:
+    """The search ``assistant`` runs for a question: a follow-up made standalone from its
+    history, with the filters its wording implies (``Assistant.understand``)."""
+    def search(question: Question) -> tuple[str, dict[str, object]]:
+        query = assistant.understand(question.question, list(question.history))
+        return query.text, {k: v for k, v in query.filters.items() if v is not None}
+    return search
+
+
 def retrieval_metrics(retriever: Retriever, questions: Iterable[Question],
                       modes: Iterable[str] = MODES, ks: tuple[int, ...] = (1, 5, 10),
+                      asked: AskedSearch | None = None, label: str = "",
                       ) -> dict[str, dict[str, float]]:
-    """recall@k and MRR (over the top ``max(ks)``) per mode, answerable questions only."""
+    """recall@k and MRR (over the top ``max(ks)``) per mode, answerable questions only;
+    each question searched as written, or as ``asked`` makes it (rows named mode+label)."""
     answerable = [q for q in questions if q.answerable and q.evidence]
     depth = max(ks)
     results: dict[str, dict[str, float]] = {}
@@ -93,7 +108,8 @@ def retrieval_metrics(retriever: Retriever, questions: Iterable[Question],
         found = {k: 0 for k in ks}
         reciprocal = 0.0
         for question in answerable:
-            hits = retriever.search(question.question, k=depth, mode=mode)
+            text, filters = asked(question) if asked else (question.question, {})
+            hits = retriever.search(text, k=depth, mode=mode, **filters)
             rank = next((i for i, h in enumerate(hits, 1) if supports(h, question)), None)
             if rank is None:
                 continue
@@ -104,15 +120,16 @@ def retrieval_metrics(retriever: Retriever, questions: Iterable[Question],
         row = {f"recall@{k}": found[k] / n for k in ks}
         row["mrr"] = reciprocal / n
         row["questions"] = float(len(answerable))
-        results[mode] = row
+        results[mode + label] = row
     return results
 
 
 def format_table(results: dict[str, dict[str, float]]) -> str:
     columns = [c for c in next(iter(results.values())) if c != "questions"]
-    lines = ["mode     " + "".join(f"{c:>11}" for c in columns)]
+    width = max(9, *(len(mode) + 1 for mode in results))
+    lines = ["mode".ljust(width) + "".join(f"{c:>11}" for c in columns)]
     for mode, row in results.items():
-        lines.append(f"{mode:<9}" + "".join(f"{row[c]:>11.3f}" for c in columns))
+        lines.append(mode.ljust(width) + "".join(f"{row[c]:>11.3f}" for c in columns))
     n = int(next(iter(results.values()))["questions"])
     lines.append(f"({n} answerable questions)")
     return "\n".join(lines)

@@ -13,7 +13,10 @@ Printed: recall@1/5/10 and MRR per search mode on the answerable questions of ``
 and ``dev-hard.jsonl``, per archive, and the p50/p95 of one search (k=10, query embedding
 included, over ``--repeat`` rounds). Follow-ups are searched
 as written and, in the ``+prev`` rows, with the previous user turn appended (a stand-in for
-the standalone query the answer stage builds); ``all`` is both files with ``+prev``.
+the standalone query the answer stage builds); ``all`` is both files with ``+prev``, ``all as
+written`` both files as written, and ``all as asked`` both files searched as the assistant
+searches them (``evaluation.as_asked``: follow-ups made standalone from their history, the
+filters their wording implies applied).
 """
 
 from __future__ import annotations
@@ -36,6 +39,7 @@ __all__ = ["Row", "archives", "format_rows", "main", "question_sets"]
 
 EVAL_DIR = REPO.parent / "shared" / "eval"
 FILES = ("dev", "dev-hard")
+ASKED = "all as written"  # every question with its history, also searched as asked
 
 
 @dataclass(frozen=True)
@@ -83,11 +87,12 @@ def _previous_user_turns(path: Path) -> dict[str, str]:
 
 def question_sets(eval_dir: Path) -> dict[str, list]:
     """Named question lists: each file as written, with ``+prev`` where it has follow-ups,
-    and ``all`` (every file, follow-ups with the previous user turn)."""
+    ``all`` (every file, follow-ups with the previous user turn) and ``all as written``."""
     from assistant.evaluation import load_questions
 
     sets: dict[str, list] = {}
     every: list = []
+    written: list = []
     for name in FILES:
         path = eval_dir / f"{name}.jsonl"
         questions = load_questions(path)
@@ -98,7 +103,9 @@ def question_sets(eval_dir: Path) -> dict[str, list]:
         if previous:
             sets[f"{name}+prev"] = with_prev
         every += with_prev
+        written += questions
     sets["all"] = every
+    sets[ASKED] = written
     return sets
 
 
@@ -124,39 +131,53 @@ def archives(cache: Path, distractors: int, eval_dir: Path) -> dict[str, Path]:
 
 
 def measure(index: Path, archive: str, sets: dict[str, list], repeat: int = 3) -> list[Row]:
-    """Every question set in every mode against one index; latencies over ``repeat``
-    rounds of the set's searches (k=10, the query's embedding included)."""
-    from assistant.evaluation import retrieval_metrics
+    """Every question set in every mode against one index, and ``all as written`` searched
+    as the assistant searches it too; latencies over ``repeat`` rounds of the set's
+    searches (k=10, the query's embedding included)."""
+    from assistant.answer.assistant import Assistant
+    from assistant.evaluation import as_asked, retrieval_metrics
     from assistant.runtime import configure_for_queries
     from assistant.search.retriever import MODES, Retriever
 
     configure_for_queries()
     retriever = Retriever.open(index)
     retriever.search("warm up the model and the index", k=10)
+    asked = as_asked(Assistant(retriever, backend="extractive"))
     rows = []
     try:
         for name, questions in sets.items():
             for mode in MODES:
                 timed = _Timed(retriever)
                 result = retrieval_metrics(timed, questions, modes=(mode,))[mode]
-                for _ in range(repeat - 1):
-                    for question in questions:
-                        if question.answerable and question.evidence:
-                            timed.search(question.question, k=10, mode=mode)
-                times = np.asarray(timed.times) * 1e3
-                rows.append(Row(archive, name, mode, int(result["questions"]),
-                                result["recall@1"], result["recall@5"], result["recall@10"],
-                                result["mrr"], float(np.percentile(times, 50)),
-                                float(np.percentile(times, 95))))
+                rows.append(_row(archive, name, mode, result, timed, questions, repeat))
+            if name == ASKED:
+                timed = _Timed(retriever)
+                result = retrieval_metrics(timed, questions, modes=("hybrid",), asked=asked)
+                rows.append(_row(archive, "all as asked", "hybrid", result["hybrid"], timed,
+                                 questions, repeat, asked))
     finally:
         retriever.close()
     return rows
 
 
+def _row(archive: str, name: str, mode: str, result: dict, timed: _Timed,
+         questions: list, repeat: int, asked=None) -> Row:
+    """One row, after ``repeat - 1`` more rounds of the set's searches are timed."""
+    for _ in range(repeat - 1):
+        for question in questions:
+            if question.answerable and question.evidence:
+                text, filters = asked(question) if asked else (question.question, {})
+                timed.search(text, k=10, mode=mode, **filters)
+    times = np.asarray(timed.times) * 1e3
+    return Row(archive, name, mode, int(result["questions"]), result["recall@1"],
+               result["recall@5"], result["recall@10"], result["mrr"],
+               float(np.percentile(times, 50)), float(np.percentile(times, 95)))
+
+
 def format_rows(rows: list[Row]) -> str:
-    lines = [f"{'archive':<15}{'questions':<15}{'mode':<8}{'n':>4}{'R@1':>7}{'R@5':>7}"
+    lines = [f"{'archive':<15}{'questions':<16}{'mode':<8}{'n':>4}{'R@1':>7}{'R@5':>7}"
              f"{'R@10':>7}{'MRR':>7}{'p50 ms':>8}{'p95 ms':>8}"]
-    lines += [f"{r.archive:<15}{r.questions:<15}{r.mode:<8}{r.n:>4}{r.recall_at_1:>7.3f}"
+    lines += [f"{r.archive:<15}{r.questions:<16}{r.mode:<8}{r.n:>4}{r.recall_at_1:>7.3f}"
               f"{r.recall_at_5:>7.3f}{r.recall_at_10:>7.3f}{r.mrr:>7.3f}{r.p50_ms:>8.1f}"
               f"{r.p95_ms:>8.1f}" for r in rows]
     return "\n".join(lines)

@@ -92,7 +92,7 @@ class Assistant:
         self.verifier = verifier or CitationVerifier(retriever.embedder)
         self._backends: dict[str, ChatBackend] = {}
         self._lock = threading.Lock()
-        self._author_names: tuple[object, tuple[str, ...]] = (None, ())
+        self._archive_facts: tuple[object, tuple] = (None, ((), None))
 
     def __repr__(self) -> str:
         return f"Assistant(backend={self.backend!r}, k={self.k})"
@@ -125,8 +125,7 @@ class Assistant:
         request = AskOptions.of(options)
         k = self.k if request.k is None else request.k
         chat, notice = self.resolve_backend(request.backend)  # notice: why not the model
-        query = understand(question, history, chat, authors=self._authors(),
-                           explicit=request.filters(), infer_filters=request.infer_filters)
+        query = self.understand(question, history, request, chat)
         hits = self.retriever.search(query.text, k=k, **query.filters)
         if is_weak(query.text, hits):  # refuse before any answerer runs
             events = refuse(query, hits, notice=notice, backend=(
@@ -137,24 +136,45 @@ class Assistant:
         reply = yield from clock.watch(events)
         yield AnswerEvent(_answer(question, query, reply, clock))
 
+    def understand(self, question: str, history: list | None = None,
+                   request: AskOptions | None = None, chat: ChatBackend | None = None) -> Query:
+        """``question`` as it is searched: made standalone from ``history``, with the
+        caller's filters (``request``) and those its wording implies."""
+        request = request or AskOptions()
+        return understand(question, history, chat, authors=self._authors(),
+                          explicit=request.filters(), infer_filters=request.infer_filters,
+                          today=date.today(), span=self._span())
+
     def read(self, query: Query, hits: Sequence[Hit], request: AskOptions, k: int) -> Reading:
         """The reading stage: each part of ``query`` (searched on its own when there are
         several) read from the passages for the sentences that answer it."""
         parts = plan(query, request.filters(), request.infer_filters)
         passages = with_lead_ins(self.retriever, gather(self.retriever, hits, parts, k))
-        return read(query.text, passages, parts, self.verifier, self.min_sentence_score)
+        reading = read(query.text, passages, parts, self.verifier, self.min_sentence_score)
+        return reading.after_end(query.ends) if query.ends else reading
 
     def _authors(self) -> tuple[str, ...]:
         """The names the archive is signed with (an implied author filter must name one),
         read once per index version: a GROUP BY over every chunk is too slow per question
         on a large archive."""
+        return self._archive()[0]
+
+    def _span(self) -> tuple[date, date] | None:
+        """The archive's first and last dates ("last year", "in 2024" are read against it)."""
+        return self._archive()[1]
+
+    def _archive(self) -> tuple[tuple[str, ...], tuple[date, date] | None]:
+        """The signed names and the date span of the index version searched now."""
         store = getattr(self.retriever, "store", None)
         if store is None or not hasattr(store, "authors"):
-            return ()
+            return (), None
         key = getattr(store, "path", id(store))
-        if self._author_names[0] != key:
-            self._author_names = (key, tuple(store.authors(AUTHORS_READ)))
-        return self._author_names[1]
+        if self._archive_facts[0] != key:
+            span = store.date_span() if hasattr(store, "date_span") else None
+            dates = (date.fromisoformat(span[0][:10]), date.fromisoformat(span[1][:10])) \
+                if span else None
+            self._archive_facts = (key, (tuple(store.authors(AUTHORS_READ)), dates))
+        return self._archive_facts[1]
 
     def weak_evidence(self, query: str, hits: Sequence[Hit]) -> bool:
         """Whether to refuse before answering: no hit is close enough to the query."""

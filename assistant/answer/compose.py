@@ -15,11 +15,13 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from datetime import date
 
 from assistant.answer.citations import strip_markers
 from assistant.answer.gaps import gap_sentence
 from assistant.answer.reading import PartReading, Reading, Sentence
 from assistant.answer.sanitize import safe_markdown
+from assistant.answer.weighing import speaks_of
 from assistant.records import Citation, Hit
 
 __all__ = ["Composed", "cite", "compose", "compose_part", "render", "signed_line", "source_label"]
@@ -82,18 +84,24 @@ def _shown(run: Sequence[Sentence]) -> list[tuple[int, str]]:
     return [(s.n, _opening(s.text) if i == 0 else s.text) for i, s in enumerate(run)]
 
 
-def _part_text(part: PartReading, passages: Sequence[Hit], labelled: bool) -> str:
+def _part_text(part: PartReading, passages: Sequence[Hit], labelled: bool,
+               ends: date | None = None) -> str:
     """A found part's run (labelled with its source in a multi-part answer); a gap's
     sentence and what the archive says nearby (nothing nearby when off-topic)."""
-    if not part.run or (part.gap and part.off_topic):
-        return gap_sentence(part.gap) if part.gap else ""
+    if not part.run or (part.gap and (part.off_topic or not _about(part))):
+        return gap_sentence(part.gap, ends) if part.gap else ""
     body = render(_shown(part.run))
     if not part.gap:
         label = f"{source_label(passages[part.run[0].n - 1])}: " if labelled else ""
         return f"{label}{body}"
     nearby = passages[part.run[0].n - 1]
     lead = "What a reader wrote" if nearby.kind == "comment" else "What it does say"
-    return f"{gap_sentence(part.gap)} {lead}: {body}"
+    return f"{gap_sentence(part.gap, ends)} {lead}: {body}"
+
+
+def _about(part: PartReading) -> bool:
+    """Whether a gap's nearby run speaks of what the part asks about (``speaks_of``)."""
+    return speaks_of(part.part.asked, " ".join(s.text for s in part.run))
 
 
 def compose_part(part: PartReading, passages: Sequence[Hit]) -> str:
@@ -117,7 +125,7 @@ def compose(reading: Reading) -> Composed:
     for part in reading.parts:
         if signer and not labelled:  # the sign-off answers; the run is what the piece says
             part = replace(part, gap="")
-        text = _part_text(part, passages, labelled)
+        text = _part_text(part, passages, labelled, reading.ends)
         if text:
             pieces.append(text)
         if part.run and not (part.gap and part.off_topic):

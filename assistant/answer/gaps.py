@@ -12,6 +12,7 @@ quoted as asked ("which CRC package areas attracted only one suitable bidder").
 from __future__ import annotations
 
 import re
+from datetime import date
 
 __all__ = ["describe", "gap_sentence", "past_tense"]
 
@@ -178,8 +179,11 @@ def describe(question: str) -> str:
     return _lower_first(text)
 
 
-def gap_sentence(description: str) -> str:
+def gap_sentence(description: str, ends: date | None = None) -> str:
     """"The archive doesn't give the number of complaints." or "The archive doesn't say
-    when HMP Holloway actually closed." """
+    when HMP Holloway actually closed."; with ``ends`` (the question asks about a time after
+    the archive's last date) "The archive ends in October 2020, so it doesn't give …" """
     verb = "say" if _CLAUSE.match(description) else "give"
+    if ends:
+        return f"The archive ends in {ends:%B %Y}, so it doesn't {verb} {description}."
     return f"The archive doesn't {verb} {description}."

@@ -27,7 +27,7 @@ from datetime import date
 
 from assistant.records import ImpliedFilter
 
-__all__ = ["DATE_FILTERS", "implied_filters", "leading_scope"]
+__all__ = ["DATE_FILTERS", "after_archive", "implied_filters", "leading_scope"]
 
 DATE_FILTERS = ("since", "until")
 
@@ -205,6 +205,20 @@ def _dates(text: str, today: date | None, span: tuple[date, date] | None
         phrase = f"{match['op']} {match.group(0).split(match['op'] + ' ', 1)[-1]}"
         return _bounded(match["op"], int(match["year"]), match["month"], phrase.strip())
     return []
+
+
+def after_archive(text: str, today: date | None, span: tuple[date, date] | None) -> bool:
+    """Whether the time ``text`` asks about ("in 2024", "last year") begins after the
+    archive's last date: it cannot report what happened then. (A time before its first date
+    is not the same: "what did the ministry announce in 2012" can be discussed in 2014.)"""
+    if span is None:
+        return False
+    years = {int(y) for y in _YEAR.findall(text)}
+    if years:  # "the salary … in 2024": every year it names is after the last post
+        return min(years) > span[1].year
+    bounds = {f.name: date.fromisoformat(f.value)
+              for f in _dates(text, today, (date.min, date.max))}
+    return "since" in bounds and bounds["since"] > span[1]
 
 
 def _in_archive(dates: list[ImpliedFilter], span: tuple[date, date] | None

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from datetime import date
 
 from assistant.answer.citations import CitationVerifier
 from assistant.answer.gaps import describe
@@ -28,6 +29,7 @@ from assistant.answer.weighing import (
     Texts,
     asked_kind,
     leans_back,
+    speaks_of,
     weigh,
 )
 from assistant.records import Hit
@@ -82,6 +84,7 @@ class Reading:
     question: str
     passages: tuple[Hit, ...]
     parts: tuple[PartReading, ...]
+    ends: date | None = None  # the archive's last date, when the question asks about later
 
     @property
     def signer(self) -> tuple[int, str] | None:
@@ -128,6 +131,11 @@ class Reading:
                     chosen.setdefault(s.n, {})[s.position] = s
         return tuple((n, tuple(found[p] for p in sorted(found))) for n, found in chosen.items())
 
+    def after_end(self, ends: date) -> Reading:
+        """The reading of a question about a time after ``ends``, the archive's last date:
+        every part a gap that says so, with what the archive says nearby."""
+        return replace(self.as_gaps(), ends=ends)
+
     def as_gaps(self) -> Reading:
         """The reading with every part a gap, its best sentence kept as what the archive
         says nearby (when a model found that what the reading took for the fact is not)."""
@@ -137,7 +145,7 @@ class Reading:
         parts = tuple(PartReading(p.part, nearby(p), p.ranked, False,
                                   p.gap or describe(p.part.text), p.floor)
                       for p in self.parts)
-        return Reading(self.question, self.passages, parts)
+        return Reading(self.question, self.passages, parts, self.ends)
 
     def narrowed(self, keep: Sequence[int]) -> Reading:
         """The reading over passages ``keep`` only (numbers as now), renumbered 1..m."""
@@ -149,7 +157,8 @@ class Reading:
 
         parts = tuple(PartReading(p.part, move(p.run), move(p.ranked), p.found, p.gap,
                                   p.floor) for p in self.parts)
-        return Reading(self.question, tuple(self.passages[n - 1] for n in keep), parts)
+        return Reading(self.question, tuple(self.passages[n - 1] for n in keep), parts,
+                       self.ends)
 
 
 def read(question: str, passages: Sequence[Hit], parts: Sequence[Part],
@@ -182,8 +191,9 @@ def _select(part: Part, ranked: list[Sentence], texts: Texts, used: set[tuple[in
                and kind.search(s.text)]
     holder = (of_kind or near or [None])[0]
     top = tuple(fresh[:PROMPT_SENTENCES * 2])
-    if holder is None or best < floor:
-        return PartReading(part, _run(fresh[0], texts, part.asked.wants), top, False, gap, floor)
+    if holder is None or best < floor:  # nearby: the best that speaks of what is asked
+        nearby = next((s for s in top if speaks_of(part.asked, s.text)), fresh[0])
+        return PartReading(part, _run(nearby, texts, part.asked.wants), top, False, gap, floor)
     return PartReading(part, _run(holder, texts, part.asked.wants), top, True, floor=floor)
 
 

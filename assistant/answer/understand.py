@@ -30,6 +30,7 @@ from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
 
+from assistant.answer.implied import after_archive
 from assistant.answer.prompts import normalize_history, rewrite_messages
 from assistant.answer.question import QuestionShape, analyse
 from assistant.llm.base import BackendError, ChatBackend
@@ -81,6 +82,7 @@ class Query:
     shape: QuestionShape | None = None
     filters: Mapping[str, object] = field(default_factory=dict)
     implied: tuple = ()
+    ends: date | None = None  # the archive's last date, when the question asks about later
 
 
 def understand(question: str, history: Iterable | None,  # noqa: PLR0913 (keyword options)
@@ -106,7 +108,8 @@ def understand(question: str, history: Iterable | None,  # noqa: PLR0913 (keywor
     if followup:
         implied = carried_filters(question, turns, implied, authors)
     filters, applied = effective_filters(explicit or {}, implied if infer_filters else ())
-    return Query(text, asked, turns, shape, filters, applied)
+    ends = span[1] if span and after_archive(asked, today, span) else None
+    return Query(text, asked, turns, shape, filters, applied, ends)
 
 
 def effective_filters(explicit: Mapping[str, object], implied: Iterable

@@ -30,7 +30,7 @@ from assistant.records import Hit
 from assistant.text import content_words, split_sentences, stems
 
 __all__ = ["CONTINUES", "PRONOUN_LED", "UNTYPED", "Sentence", "Texts", "asked_kind",
-           "leans_back", "weigh"]
+           "leans_back", "speaks_of", "weigh"]
 
 LEXICAL_WEIGHT = 0.5  # weight of the part's word coverage next to cosine
 TYPE_BONUS = 0.3  # coverage-scale bonus for holding the kind of fact asked for
@@ -310,6 +310,17 @@ def _type_bonus(sentence: str, asked: Asked, typed: bool) -> float:
             for name in names(sentence, asked)):
         return TYPE_BONUS / 2
     return TYPE_BONUS
+
+
+def speaks_of(asked: Asked, text: str) -> bool:
+    """Whether ``text`` speaks of what ``asked`` is about: one of its focus words, or most
+    of its constraints (what a gap's "what it does say" must do). "What is the salary of a
+    probation officer in 2024?" found "Our public probation officer persona's tended to be
+    slightly holier than thou", which says nothing near it; "What were the findings of the
+    HMI Probation inspection of RRP in Derbyshire …" found the report's announcement."""
+    focus = word_stems(" ".join(asked.focus))
+    return not focus or bool(focus & word_stems(text)) or mentioned(asked.constraints,
+                                                                   text) >= 0.5
 
 
 def asked_kind(asked: Asked) -> re.Pattern | None:

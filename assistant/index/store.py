@@ -181,6 +181,12 @@ class ChunkStore:
             (chunk_id,)).fetchone()
         return row[0] if row else None
 
+    def date_span(self) -> tuple[str, str] | None:
+        """The first and last dates of the archive's passages (ISO), None when undated."""
+        row = self.db.execute("SELECT min(date), max(date) FROM chunks "
+                              "WHERE date IS NOT NULL AND date != ''").fetchone()
+        return (row[0], row[1]) if row and row[0] else None
+
     def titles(self) -> list[str]:
         """Every distinct post title, sorted."""
         return [t for (t,) in self.db.execute("SELECT DISTINCT title FROM chunks ORDER BY title")]

@@ -131,3 +131,40 @@ def test_a_pre_year_is_not_the_date_asked_for(hash_embedder):
     answer = Assistant(FakeRetriever(hash_embedder, [post])).ask(
         "When do the small charities' contracts end?")
     assert answer.gaps == ("when the small charities' contracts end",), answer.text
+
+
+class DatedRetriever(FakeRetriever):
+    """A fake retriever over an archive dated 2016-01-01 to 2016-01-02."""
+
+    class Store:
+        path = "dated"
+
+        def authors(self, limit):
+            return []
+
+        def date_span(self):
+            return ("2016-01-01", "2016-01-02")
+
+    store = Store()
+
+
+def test_a_question_about_after_the_archive_ends_says_when_it_ends(hash_embedder):
+    post = _hit(1, "Probation officers' pay was frozen for six years. Probation officers "
+                   "voted for strike action over their pay.")
+    assistant = Assistant(DatedRetriever(hash_embedder, [post]))
+    answer = assistant.ask("What was the pay of probation officers in 2024?")
+    assert answer.text.startswith("The archive ends in January 2016, so it doesn't give the "
+                                  "pay of probation officers in 2024."), answer.text
+    assert "What it does say: Probation officers' pay was frozen" in answer.text
+    # a year before the archive begins can still be written about in it
+    before = assistant.ask("What was the pay of probation officers in 2012?")
+    assert "The archive ends" not in before.text
+
+
+def test_a_gap_quotes_nearby_only_what_speaks_of_the_question(hash_embedder):
+    post = _hit(1, "Our probation officer persona tended to be holier than thou. Staff at "
+                   "the probation office ate lunch together.")
+    answer = Assistant(FakeRetriever(hash_embedder, [post])).ask(
+        "What is the salary of a probation officer?")
+    assert answer.gaps and answer.text == ("The archive doesn't give the salary of a "
+                                           "probation officer."), answer.text

@@ -39,7 +39,9 @@ def test_counts_below_one_are_refused(argv):
 
 def test_follow_ups_are_also_searched_with_the_previous_user_turn(tmp_path):
     sets = crowded.question_sets(_eval_dir(tmp_path / "eval", distractors=False))
-    assert list(sets) == ["dev", "dev-hard", "dev-hard+prev", "all"]
+    assert list(sets) == ["dev", "dev-hard", "dev-hard+prev", "all", "all as written"]
+    assert sets["all as written"][1].question == "And what did it cost?"
+    assert sets["all as written"][1].history  # searched as asked from its history
     assert sets["dev-hard"][0].question == "And what did it cost?"
     assert sets["dev-hard+prev"][0].question == \
         "And what did it cost? Which IT gateway was delayed?"
@@ -61,4 +63,6 @@ def test_a_small_crowded_run_prints_both_archives(tmp_path, capsys):
     plain = next(r for r in rows if r["archive"] == "bare" and r["questions"] == "dev"
                  and r["mode"] == "bm25")
     assert plain["n"] == 1 and plain["recall_at_5"] == 1.0 and plain["p95_ms"] > 0
+    asked = [r for r in rows if r["questions"] == "all as asked"]
+    assert [r["archive"] for r in asked] == ["bare", "crowded-20"] and asked[0]["n"] == 2
     assert len(list((tmp_path / "cache" / "corpus-20" / "distractors").glob("*.txt"))) == 1
