@@ -46,6 +46,7 @@ from assistant.answer.reading import Reading, Sentence
 from assistant.answer.understand import Query
 from assistant.llm.base import BackendError, ChatBackend, StreamInterrupted
 from assistant.records import Citation, Event, Hit, NoticeEvent, SourcesEvent, TextDelta
+from assistant.text import count_tokens
 
 __all__ = ["FILLED_NOTICE", "INJECTED_NOTICE", "MISSED_NOTICE", "REPLACED_NOTICE", "UNHELD_NOTICE",
            "UNSTATED_NOTICE", "ModelAnswerer", "fallback_notice"]
@@ -73,6 +74,9 @@ def fallback_notice(reason: str) -> str:
 
 
 # A sentence ends with . ! ? or … (then closing quotes, brackets, emphasis, citation markers).
+# A draft this close to ``max_tokens`` (counted with cl100k, which runs a few percent under
+# the models' own tokenizers) that stops mid-sentence was cut by the limit.
+LENGTH_LIMIT_SHARE = 0.85
 _FINISHED = re.compile(r"[.!?…][\"”’')\]*_]*(?:\s*\[[^\[\]]*\])*\s*$")
 
 
@@ -165,7 +169,13 @@ class ModelAnswerer:
             close = getattr(deltas, "close", None)
             if close:
                 close()
-        return _Draft("".join(parts).strip(), failure)
+        text = "".join(parts).strip()
+        if failure is None and text and not _FINISHED.search(text) and count_tokens(
+                text) >= LENGTH_LIMIT_SHARE * prompt.max_tokens:
+            # a clean end mid-sentence, near the limit: the answer ran into ``max_tokens``
+            failure = (f"it reached the length limit ({prompt.max_tokens} tokens) "
+                       "mid-sentence.")
+        return _Draft(text, failure)
 
     def _extract(self, reading: Reading, draft: _Draft, notice: str) -> Replying:
         """The composed answer over the passages already sent, saying why."""

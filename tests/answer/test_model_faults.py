@@ -59,6 +59,17 @@ def test_stream_cut_mid_sentence_drops_the_unfinished_sentence_and_its_citation(
     assert len(stub.requests) == 1  # text had arrived: never retried
 
 
+def test_an_answer_ending_mid_sentence_at_the_length_limit_drops_that_sentence(
+        stub, retriever):
+    # a clean end ([DONE]) after an unfinished sentence near max_tokens (320): the limit
+    long = "The union says six years of frozen pay " + "and still more frozen pay " * 60
+    stub.replies = [Reply(chunks=sse_body(FIRST, long))]
+    answer, notices, _ = ask(retriever, stub.base_url)
+    assert answer.text == FIRST.strip() and "six years" not in answer.text
+    assert notices == [answer.notice] and "length limit" in answer.notice
+    assert answer.notice.endswith("Its unfinished last sentence was left out.")
+
+
 def test_stream_cut_after_a_finished_sentence_keeps_it_all(stub, retriever):
     stub.replies = [Reply(chunks=sse_body(FIRST, done=False))]
     answer, _, _ = ask(retriever, stub.base_url)
