@@ -125,7 +125,7 @@ class Assistant:
         request = AskOptions.of(options)
         k = self.k if request.k is None else request.k
         chat, notice = self.resolve_backend(request.backend)  # notice: why not the model
-        query = self.understand(question, history, request, chat)
+        query = self.understand(question, history, request)
         hits = self.retriever.search(query.text, k=k, **query.filters)
         if is_weak(query.text, hits):  # refuse before any answerer runs
             events = refuse(query, hits, notice=notice, backend=(
@@ -137,11 +137,11 @@ class Assistant:
         yield AnswerEvent(_answer(question, query, reply, clock))
 
     def understand(self, question: str, history: list | None = None,
-                   request: AskOptions | None = None, chat: ChatBackend | None = None) -> Query:
+                   request: AskOptions | None = None) -> Query:
         """``question`` as it is searched: made standalone from ``history``, with the
         caller's filters (``request``) and those its wording implies."""
         request = request or AskOptions()
-        return understand(question, history, chat, authors=self._authors(),
+        return understand(question, history, authors=self._authors(),
                           explicit=request.filters(), infer_filters=request.infer_filters,
                           today=date.today(), span=self._span())
 

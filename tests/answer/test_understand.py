@@ -1,19 +1,17 @@
-"""Conversation: a follow-up made standalone (heuristically and by a model, whose rewrite is
-checked), the history within its token budget, and implied filters carried to an
-elliptical follow-up. Made-up conversations, not the eval files'."""
+"""Conversation: a follow-up made standalone for the search, the conversation reaching the
+model with it, and implied filters carried to an elliptical follow-up. Made-up
+conversations, not the eval files'."""
 
 from __future__ import annotations
 
-from assistant.answer.prompts import REWRITE_HISTORY_TOKENS, normalize_history, rewrite_messages
+from assistant.answer.prompts import normalize_history
 from assistant.answer.understand import (
     CARRIED,
     rewrite_followup,
     salient_terms,
     understand,
 )
-from assistant.llm.base import BackendUnavailable
 from assistant.llm.fake import FakeBackend
-from assistant.text import count_tokens
 
 AUTHORS = ("Getafix", "papa", "David Raho")
 
@@ -106,42 +104,16 @@ def test_explicit_filters_win_over_carried_ones():
     assert understand("And about pay?", AUSTERITY, infer_filters=False).implied == ()
 
 
-def test_the_models_rewrite_is_asked_when_it_is_the_same_question_made_standalone():
-    chat = FakeBackend("What did Imogen Clarke say Labour would do about the prisons "
-                       "contract?")
+def test_a_follow_up_reaches_the_model_once_as_written_with_the_conversation(hash_embedder):
+    from assistant.answer.assistant import Assistant
+
+    from .test_answering import FakeRetriever, make_hit
+
+    hit = make_hit("Imogen Clarke said Labour would bring the prisons contract back in house.",
+                   1)
+    chat = FakeBackend("Labour would bring the contract back in house [1].")
     question = "What did she say Labour would do about the contract?"
-    query = understand(question, MINISTER, chat)
-    assert query.asked == ("What did Imogen Clarke say Labour would do about the prisons "
-                           "contract?")
-    assert "Imogen Clarke" in query.shape.constraints  # the analysis reads the rewrite
-    assert query.text == rewrite_followup(question, MINISTER)  # the search, the heuristic's
-    system, user = chat.requests[0].messages
-    assert "Imogen Clarke" in user["content"] and "standalone" in system["content"]
-
-
-def test_a_rewrite_that_answers_invents_or_fails_falls_back_to_the_heuristic():
-    question = "What did she say Labour would do about the contract?"
-    for chat in (FakeBackend("Imogen Clarke said Labour would bring it back in house."),
-                 FakeBackend("What did the Liberal Democrat spokesman promise Wales about "
-                             "water meters?"),
-                 FakeBackend("What would Imogen Clarke not do about the prisons contract?"),
-                 FakeBackend("", error=BackendUnavailable("down"))):
-        query = understand(question, MINISTER, chat)
-        assert query.asked == question and "Imogen Clarke" in query.text
-    unloaded = FakeBackend("What did Imogen Clarke say?")
-    unloaded.loaded = False  # a model not loaded yet is not waited for
-    assert understand(question, MINISTER, unloaded).asked == question
-    assert unloaded.requests == []
-
-
-def test_the_rewrite_prompt_keeps_the_newest_turns_within_its_budget():
-    old = turns(*[(f"Question {n} about hostels in the north and their funding?",
-                   "A long answer " + "about hostel funding " * 30) for n in range(8)])
-    history = old + MINISTER
-    messages = rewrite_messages("What did she say?", history)
-    convo = messages[1]["content"].split("Conversation:\n", 1)[1].split("\n\nLast", 1)[0]
-    assert count_tokens(convo) <= REWRITE_HISTORY_TOKENS
-    assert "Imogen Clarke" in convo and "Which shadow minister" in convo
-    assert "Question 0" not in convo  # the oldest go first
-    tiny = rewrite_messages("What did she say?", history, budget=5)
-    assert "Imogen Clarke" in tiny[1]["content"]  # the last turn is always there
+    Assistant(FakeRetriever(hash_embedder, [hit]), backend=chat).ask(question, MINISTER)
+    (request,) = chat.requests  # no separate rewrite call before the answer
+    prompt = "\n".join(m["content"] for m in request.messages)
+    assert question in prompt and "Imogen Clarke" in prompt  # the history, within budget
