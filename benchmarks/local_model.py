@@ -2,12 +2,13 @@
 
 The prompts are the assistant's own: every dev question (``../shared/eval/dev.jsonl`` and
 ``dev-hard.jsonl``) is asked once through ``Assistant`` over ``--index`` with a recording
-``FakeBackend``, which keeps each request as it was built (the follow-up rewrite, then the
-answer prompt, or nothing when the answer needs no model). Each configuration then replays
-those requests in order, questions interleaved across configurations (A, B, A, B…, the
-order rotated per question) so that a busy machine slows all of them alike. A row: prompt
-tokens per answer prompt, tokens evaluated (the rest were already in the KV cache), prefill
-tokens/s, seconds to the first text of each question (the rewrite included), generation
+``FakeBackend``, which keeps each request as it was built (the answer prompt, or nothing
+when the answer needs no model). Each configuration then replays those requests in order,
+questions interleaved across configurations (A, B, A, B…, the order rotated per question)
+so that a busy machine slows all of them alike. A row: prompt
+tokens per answer prompt, tokens evaluated (the rest were already in the KV cache: the
+fixed system turn, 154 tokens, reused by llama-cpp-python from the previous request, so 298
+of 453 on the dev questions), prefill tokens/s, seconds to the first text, generation
 tokens/s, total seconds, answers word for word the same as the first configuration's, the
 median per-question ratio of first-text time to the first configuration's, and the drafts
 holding their question's answer keywords (the raw model text, before the citation check: a
@@ -15,21 +16,20 @@ quick signal; ``--eval`` scores the finished answers). Questions the model is no
 for (gap answers, refusals) are not rows here; ``--eval`` counts them, as the dev eval does.
 
     python -m benchmarks.local_model --index ../main/index                   # the presets
-    python -m benchmarks.local_model --index ../main/index --configs base,prefix --limit 8
-    python -m benchmarks.local_model --index ../main/index --kinds followup \\
-        --configs prefix,norewrite                      # what the follow-up rewrite costs
-    python -m benchmarks.local_model --index ../main/index --eval --configs base,prefix
+    python -m benchmarks.local_model --index ../main/index --configs base,fa --limit 8
+    python -m benchmarks.local_model --index ../main/index --kinds followup --configs base
+    python -m benchmarks.local_model --index ../main/index --eval --configs base,q4_0
 
 ``--eval`` answers the questions through ``Assistant`` with each configuration instead
 (interleaved too) and prints the dev eval's figures per configuration and question kind
 (``python -m assistant eval`` gives the full tables for one backend).
 
-Presets (``--configs``): ``base`` (llama-cpp-python's own prefix reuse only, as before this
-benchmark), ``prefix`` (system-turn KV states kept, ``assistant.llm.kv_prefix``: the
-default), ``norewrite`` (``prefix`` with the follow-up rewrite answered by nothing, so the
-follow-up is put to the model as written: what dropping the rewrite call gives), ``lookup``
-(plus prompt-lookup drafts of 10 tokens), ``fa`` (plus flash attention), ``q4_0`` / ``q8_0``
-(``prefix`` on the requantised files of ``python -m assistant.llm.models --requantize``).
+Presets (``--configs``): ``base`` (the ``LlamaOptions`` defaults on the packaged Q4_K_M),
+``fa`` (plus flash attention), ``q4_0`` / ``q8_0`` (``base`` on the requantised files of
+``python -m assistant.llm.models --requantize``). Gone after being measured: a stash of the
+system turn's KV state (3.76 s first text against 3.73 s for ``base``: it only helped after
+the follow-up rewrite's other system prompt, a call since removed) and prompt-lookup drafts
+(see ``assistant.llm.llamacpp``).
 """
 
 from __future__ import annotations
@@ -55,38 +55,25 @@ EVAL_FILES = (REPO.parent / "shared" / "eval" / "dev.jsonl",
 @dataclass(frozen=True)
 class Preset:
     """A configuration: the model file (``default``: the packaged Q4_K_M, else a kind of
-    ``requantize_default_model``), ``LlamaOptions`` fields, and whether the follow-up
-    rewrite reaches the model."""
+    ``requantize_default_model``) and ``LlamaOptions`` fields."""
 
     file: str = "default"
     options: tuple[tuple[str, Any], ...] = ()
-    rewrite: bool = True
 
 
 PRESETS: dict[str, Preset] = {
-    "base": Preset(options=(("prefix_cache", False),)),
-    "prefix": Preset(),
-    "norewrite": Preset(rewrite=False),
-    "lookup": Preset(options=(("prompt_lookup", 10),)),
+    "base": Preset(),
     "fa": Preset(options=(("flash_attn", True),)),
     "q4_0": Preset("q4_0"),
     "q8_0": Preset("q8_0"),
 }
 
 
-def _rewrite_system() -> str:
-    from assistant.answer.prompts import rewrite_messages
-
-    return rewrite_messages("?", [])[0]["content"]
-
-
 def capture_requests(index: Path, files: list[Path], limit: int | None,
                      kinds: set[str] | None = None) -> list[dict]:
     """``[{"id", "kind", "keywords", "requests": [{"messages", "max_tokens",
-    "temperature", "rewrite"}]}]``: what the assistant asks a model for each question (of
-    ``kinds``, all by default), recorded by a ``FakeBackend``. Its empty reply to a rewrite
-    fails the rewrite's check, so the answer prompt holds the follow-up as written (the
-    model's rewrite, when there is one, is about as long)."""
+    "temperature"}]}]``: what the assistant asks a model for each question (of ``kinds``,
+    all by default), recorded by a ``FakeBackend``."""
     from assistant.answer.assistant import Assistant
     from assistant.evaluation import load_questions
     from assistant.llm.fake import FakeBackend
@@ -99,7 +86,6 @@ def capture_requests(index: Path, files: list[Path], limit: int | None,
     fake = FakeBackend(name="recorder")
     assistant = Assistant(Retriever.open(index, settings=settings), backend=fake,
                           settings=settings)
-    rewrite = _rewrite_system()
     captured = []
     chosen = [q for q in load_questions(*files) if not kinds or q.kind in kinds]
     for question in chosen[:limit]:
@@ -109,15 +95,14 @@ def capture_requests(index: Path, files: list[Path], limit: int | None,
         captured.append({"id": question.id, "kind": question.kind, "keywords": keywords,
                          "requests": [
             {"messages": list(r.messages), "max_tokens": r.max_tokens,
-             "temperature": r.temperature, "rewrite": r.messages[0]["content"] == rewrite}
-            for r in fake.requests[seen:]]})
+             "temperature": r.temperature} for r in fake.requests[seen:]]})
     return captured
 
 
 @dataclass(frozen=True)
 class Run:
-    """One question's requests on one configuration: the answer prompt's stats, seconds to
-    its first text counted from the first request (the rewrite's time included)."""
+    """One question's requests on one configuration: the last (answer) prompt's stats,
+    seconds to its first text counted from the question's first request."""
 
     question: str
     prompt_tokens: int
@@ -158,9 +143,9 @@ def _backend(name: str, model: Path | None, n_ctx: int):
     return backend
 
 
-def _replay(backend, question: dict, rewrite: bool) -> Run | None:
+def _replay(backend, question: dict) -> Run | None:
     """Send one question's requests in order; None when none was made."""
-    requests = [r for r in question["requests"] if rewrite or not r["rewrite"]]
+    requests = question["requests"]
     if not requests:
         return None
     start = begun = time.perf_counter()
@@ -191,7 +176,7 @@ def measure(questions: list[dict], names: list[str], model: Path | None,
     results = {name: Measured(name) for name in names}
     for i, question in enumerate(questions):
         for name in _rotations(names, i):
-            run = _replay(backends[name], question, PRESETS[name].rewrite)
+            run = _replay(backends[name], question)
             if run is not None:
                 results[name].runs.append(run)
                 note(f"{question['id']:>5} {name:<9} first {run.first_text_s or 0:6.2f} s  "
@@ -259,23 +244,6 @@ def format_table(rows: list[dict[str, Any]], load: tuple[float, float]) -> str:
     return "\n".join(lines)
 
 
-class _NoRewrite:
-    """A backend that answers the follow-up rewrite with nothing (its check then fails and
-    the follow-up is put to the model as written), as if the call were not made."""
-
-    def __init__(self, backend: Any) -> None:
-        self._backend = backend
-        self._rewrite = _rewrite_system()
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._backend, name)
-
-    def stream(self, messages, **kwargs):
-        if messages and messages[0].get("content") == self._rewrite:
-            return iter(())
-        return self._backend.stream(messages, **kwargs)
-
-
 def _evaluate(names: list[str], args) -> dict[str, dict[str, dict[str, Any]]]:
     """The dev eval's figures per configuration and question kind, questions interleaved
     across configurations (all loaded at once: they share the file's pages)."""
@@ -294,9 +262,8 @@ def _evaluate(names: list[str], args) -> dict[str, dict[str, dict[str, Any]]]:
     assistants = {}
     for name in names:
         note(f"loading {name} …")
-        backend = _backend(name, args.model, args.n_ctx)
-        chat = backend if PRESETS[name].rewrite else _NoRewrite(backend)
-        assistants[name] = Assistant(retriever, backend=chat, settings=settings)
+        assistants[name] = Assistant(retriever, backend=_backend(name, args.model, args.n_ctx),
+                                     settings=settings)
     records: dict[str, list[AnswerRecord]] = {name: [] for name in names}
     for i, question in enumerate(questions):
         for name in _rotations(names, i):
@@ -330,7 +297,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--index", type=Path, default=None,
                         help="index folder (default: ASSISTANT_INDEX_DIR or index/)")
     parser.add_argument("--questions", type=Path, nargs="+", default=list(EVAL_FILES))
-    parser.add_argument("--configs", default="base,prefix,lookup,q4_0",
+    parser.add_argument("--configs", default="base,fa,q4_0",
                         help=f"comma-separated presets: {', '.join(PRESETS)}")
     parser.add_argument("--model", type=Path, default=None,
                         help="GGUF file for the presets on the default model")

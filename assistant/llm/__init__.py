@@ -4,7 +4,8 @@ Specs: ``openai:MODEL[@URL]`` (any OpenAI-compatible server), ``llamacpp[:PATH]`
 (in-process GGUF), ``fake[:REPLY]`` (``fake.FakeBackend``: scripted replies, and a record of
 every request, for tests and benchmarks), ``extractive`` (no model; handled by the answering
 layer). Modules: ``base`` (the protocol, errors, spec parsing), ``factory``
-(``get_backend``), ``openai_compat``, ``llamacpp``, ``models`` (the packaged GGUF), ``fake``.
+(``get_backend``), ``openai_compat``, ``llamacpp`` (with ``prompt_reuse``: how many prompt
+tokens its KV cache already held), ``models`` (the packaged GGUF), ``fake``.
 
 Names are re-exported lazily: importing ``assistant.llm.base`` for the protocol and its
 errors (as the answering layer does) loads no backend module, and clients (``httpx``,

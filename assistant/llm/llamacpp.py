@@ -1,14 +1,18 @@
 """In-process GGUF models through ``llama_cpp.Llama`` (imported on first load).
 
 ``LlamaOptions`` says how a file is run. The defaults are what ``benchmarks.local_model``
-measured on 12 dev questions (2 cores, AVX-512 build, load average ~2, mean first text):
-the system-turn KV stash on (3.76 s, as without it; on the 6 follow-ups 8.4 s against
-10.0 s); flash attention off (3.52 s, within the noise: a paired ``benchmarks.llama_kernels``
+measured on 12 dev questions (2 cores, AVX-512 build, load average ~2, mean first text:
+3.73 s for these defaults, 3.76 s with the since-dropped KV stash the levers were tried
+on): flash attention off (3.52 s, within the noise: a paired ``benchmarks.llama_kernels``
 run had its prefill 9% slower); no prompt-lookup drafts (3.61 s, but 6.08 s in all against
 5.08 s: generation fell from 20 to 11.5 tokens/s, as verifying 10 drafts costs more than
 the few accepted save on 20-45-token answers; removed); and the Q4_K_M file, not Q4_0
 (3.63 s, with 7 of 12 answers changed). The build is the lever that counted: prefill 77
 against 36 tokens/s for the AVX2-only one (``scripts/install_llama.sh`` picks the flags).
+
+The fixed system turn (154 tokens, byte-identical in every answer prompt) is computed once
+and reused across requests by llama-cpp-python's own prefix reuse: 298 of 453 prompt tokens
+evaluated per answer prompt (``RunStats``; ``prompt_reuse`` says why no KV stash is kept).
 """
 
 from __future__ import annotations
@@ -22,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from assistant.llm.base import BackendError, BackendUnavailable, Message, StreamInterrupted
-from assistant.llm.kv_prefix import MAX_PREFIXES, PrefixCache
+from assistant.llm.prompt_reuse import PromptCounter
 
 __all__ = ["LlamaCppBackend", "LlamaCppRegistry", "LlamaOptions", "RunStats", "default_threads"]
 
@@ -43,8 +47,6 @@ class LlamaOptions:
     n_threads: int = 0  # 0: every core this process may use (default_threads)
     n_batch: int = 512  # prompt tokens per decode call (the answer prompts are 250-750)
     flash_attn: bool = False
-    # Keep each system turn's KV state and put it back before each request (kv_prefix).
-    prefix_cache: bool = True
 
     def __post_init__(self) -> None:
         if self.n_ctx < 16 or self.n_batch < 1 or self.n_threads < 0:
@@ -65,16 +67,15 @@ class LlamaOptions:
 @dataclass(frozen=True)
 class RunStats:
     """One stream, measured (``LlamaCppBackend.last_run``): prompt tokens, how many of them
-    the model's state already held, text pieces streamed (one a token, but for the few held
-    back at a stop string), seconds to the first text and in all, and whether a stashed
-    system turn was copied back."""
+    the model's state already held (llama-cpp-python evaluated only the rest), text pieces
+    streamed (one a token, but for the few held back at a stop string), and seconds to the
+    first text and in all."""
 
     prompt_tokens: int
     reused_tokens: int
     generated_tokens: int
     first_text_s: float | None
     total_s: float
-    restored_prefix: bool = False
 
     @property
     def evaluated_tokens(self) -> int:
@@ -111,7 +112,7 @@ class LlamaCppBackend:
         self.last_run: RunStats | None = None
         self._lock = threading.Lock()
         self._llama: Any = None
-        self._prefixes: PrefixCache | None = None
+        self._counter: PromptCounter | None = None
 
     def __repr__(self) -> str:
         return f"LlamaCppBackend({str(self.model_path)!r}, {self.options})"
@@ -143,8 +144,7 @@ class LlamaCppBackend:
                     f"Could not load {self.model_path} with llama.cpp ({exc}). Is it a "
                     f"complete GGUF file? Try another model or backend."
                 ) from None
-            self._prefixes = PrefixCache(
-                self._llama, MAX_PREFIXES if self.options.prefix_cache else 0)
+            self._counter = PromptCounter(self._llama)
         return self._llama
 
     def stream(
@@ -162,7 +162,8 @@ class LlamaCppBackend:
             parts: list[str] = []
             first: float | None = None
             try:
-                prepared = self._prepare(messages)
+                assert self._counter is not None  # made with the model
+                prompt_tokens, reused = self._counter.count(messages)
                 chunks = llama.create_chat_completion(
                     messages=messages,
                     stream=True,
@@ -184,16 +185,8 @@ class LlamaCppBackend:
                     ) from None
                 raise BackendError(f"llama.cpp could not answer with {self.name}: {exc}") from None
             self.last_run = RunStats(
-                prepared[0], prepared[1], len(parts),
-                None if first is None else first - started, time.perf_counter() - started,
-                prepared[2])
-
-    def _prepare(self, messages: list[Message]) -> tuple[int, int, bool]:
-        """(prompt tokens, tokens already held, system turn copied back): the prefix cache
-        puts the system turn's KV state back when the live state lacks it."""
-        assert self._prefixes is not None  # made with the model
-        prepared = self._prefixes.prepare(messages)
-        return prepared.prompt_tokens, prepared.reused, prepared.restored
+                prompt_tokens, reused, len(parts),
+                None if first is None else first - started, time.perf_counter() - started)
 
 
 class LlamaCppRegistry:

@@ -1,7 +1,8 @@
-"""The local model's speed levers: options, the system-turn KV stash, requantised files.
+"""The local model's speed levers: options, prompt-prefix reuse, requantised files.
 
-No timings are asserted: what the stash saves is counted in prompt tokens not evaluated
-(``RunStats.reused_tokens``); speed is measured by ``python -m benchmarks.local_model``.
+No timings are asserted: what llama-cpp-python's prefix reuse saves is counted in prompt
+tokens not evaluated (``RunStats.reused_tokens``); speed is measured by
+``python -m benchmarks.local_model``.
 """
 
 from __future__ import annotations
@@ -15,13 +16,13 @@ import pytest
 from assistant.hashing import sha256_file
 from assistant.llm import BackendError, LlamaCppRegistry
 from assistant.llm import models as llm_models
-from assistant.llm.kv_prefix import common_prefix
 from assistant.llm.llamacpp import LlamaCppBackend, LlamaOptions
+from assistant.llm.prompt_reuse import PromptCounter, common_prefix
 from assistant.settings import Settings
 
 ANSWER_SYSTEM = ("You answer questions about an archive of blog posts and their comments. "
                  "Use only the numbered passages. Cite each sentence like [1]. " * 3)
-REWRITE_SYSTEM = "Rewrite the last question as one standalone question. Reply with it only. "
+OTHER_SYSTEM = "Reply with one short sentence. "
 
 
 def _ask(system: str, question: str) -> list[dict[str, str]]:
@@ -42,9 +43,12 @@ def test_options_become_llama_arguments() -> None:
     assert kwargs["n_threads"] == kwargs["n_threads_batch"] == 2
     assert kwargs["n_batch"] == kwargs["n_ubatch"] == 256
     assert kwargs["flash_attn"] is True and kwargs["verbose"] is False
-    assert LlamaOptions().prefix_cache  # the default: the follow-ups' system turn is kept
     with pytest.raises(ValueError, match="n_batch"):
         LlamaOptions(n_batch=0)
+    with pytest.raises(ValueError, match="n_ctx"):
+        LlamaOptions(n_ctx=8)
+    with pytest.raises(ValueError, match="n_threads"):
+        LlamaOptions(n_threads=-1)
 
 
 def test_registry_keeps_one_backend_per_file_and_options(tmp_path: Path) -> None:
@@ -53,8 +57,7 @@ def test_registry_keeps_one_backend_per_file_and_options(tmp_path: Path) -> None
     registry = LlamaCppRegistry()
     first = registry.get(model, n_ctx=1024, n_threads=2)
     assert registry.get(model, options=LlamaOptions(n_ctx=1024, n_threads=2)) is first
-    assert registry.get(model, n_ctx=1024, options=LlamaOptions(n_ctx=1024,
-                                                                prefix_cache=False)) is not first
+    assert registry.get(model, options=LlamaOptions(n_ctx=1024, flash_attn=True)) is not first
     assert first.context_length == 1024 and first.n_threads == 2
     assert not first.loaded and first.last_run is None
     assert isinstance(first, LlamaCppBackend)
@@ -84,43 +87,51 @@ def test_requantize_refuses_a_source_failing_its_checksum(
 
 
 @pytest.fixture(scope="module")
-def stashing(smollm2: Path) -> LlamaCppBackend:
+def backend(smollm2: Path) -> LlamaCppBackend:
     return LlamaCppBackend(smollm2, options=LlamaOptions(n_ctx=1024))
-
-
-@pytest.fixture(scope="module")
-def plain(smollm2: Path) -> LlamaCppBackend:
-    return LlamaCppBackend(smollm2, options=LlamaOptions(n_ctx=1024, prefix_cache=False))
 
 
 def _run(backend: LlamaCppBackend, messages: list[dict[str, str]]) -> str:
     return "".join(backend.stream(messages, max_tokens=12, temperature=0.0))
 
 
-@pytest.mark.slow
-def test_system_turn_is_reused_after_another_prompt(stashing, plain) -> None:
-    """Answer, rewrite (another system prompt), answer: the second answer prompt finds its
-    system turn in the KV cache only with the stash (llama-cpp-python alone kept 3 tokens)."""
-    texts = {}
-    for backend in (stashing, plain):
-        texts[backend] = [_run(backend, _ask(ANSWER_SYSTEM, "What is probation?")),
-                          _run(backend, _ask(REWRITE_SYSTEM, "and who ran it?")),
-                          _run(backend, _ask(ANSWER_SYSTEM, "Who ran probation?"))]
-    with_stash, without = stashing.last_run, plain.last_run
-    assert with_stash.restored_prefix and not without.restored_prefix
-    assert with_stash.prompt_tokens == without.prompt_tokens
-    assert with_stash.reused_tokens > 50 > without.reused_tokens
-    assert texts[stashing] == texts[plain]  # the same answers, greedy decoding
+def _tokens(backend: LlamaCppBackend, messages: list[dict[str, str]]) -> list[int]:
+    return PromptCounter(backend._llama).tokens(messages)
 
 
 @pytest.mark.slow
-def test_prompt_tokens_are_the_prompt_the_model_read(stashing) -> None:
-    """The stash renders the chat template itself: the same request twice is all reused
+def test_the_same_system_turn_is_reused_by_the_next_request(backend) -> None:
+    """Two questions under one system turn: the second request's prompt is evaluated only
+    from where the questions differ, so at least the system prompt's tokens are reused
+    (llama-cpp-python's own prefix reuse; no KV state is stashed)."""
+    first, second = (_ask(ANSWER_SYSTEM, q) for q in ("What is probation?", "Who ran it?"))
+    _run(backend, first)
+    _run(backend, second)
+    run = backend.last_run
+    system = backend._llama.tokenize(ANSWER_SYSTEM.encode(), add_bos=False, special=False)
+    assert run.reused_tokens == common_prefix(_tokens(backend, first), _tokens(backend, second))
+    assert run.reused_tokens > len(system) > 50
+    assert run.evaluated_tokens == run.prompt_tokens - run.reused_tokens > 0
+
+
+@pytest.mark.slow
+def test_another_system_turn_in_between_is_evaluated_again(backend) -> None:
+    """What the dropped KV stash was for: after a request under another system prompt,
+    the answer prompt shares only the template's opening tokens with the live state."""
+    _run(backend, _ask(ANSWER_SYSTEM, "What is probation?"))
+    _run(backend, _ask(OTHER_SYSTEM, "and then?"))
+    _run(backend, _ask(ANSWER_SYSTEM, "Who ran probation?"))
+    assert backend.last_run.reused_tokens < 10
+
+
+@pytest.mark.slow
+def test_prompt_tokens_are_the_prompt_the_model_read(backend) -> None:
+    """The counter renders the chat template itself: the same request twice is all reused
     (but its last token), so its tokens are those llama-cpp-python evaluated."""
     messages = _ask(ANSWER_SYSTEM, "Who writes the blog?")
-    _run(stashing, messages)
-    _run(stashing, messages)
-    run = stashing.last_run
+    _run(backend, messages)
+    _run(backend, messages)
+    run = backend.last_run
     assert run.reused_tokens == run.prompt_tokens - 1
     assert run.generated_tokens > 0 and run.first_text_s is not None
 
@@ -141,7 +152,7 @@ def test_requantize_writes_a_loadable_file_and_its_record(
     assert path.stat().st_mode & 0o777 == 0o644
     assert llm_models.requantize_default_model("q4_0", settings) == path  # kept
     assert _run(LlamaCppBackend(path, options=LlamaOptions(n_ctx=512)),
-                _ask(REWRITE_SYSTEM, "and then?")).strip()
+                _ask(OTHER_SYSTEM, "and then?")).strip()
 
 
 def test_benchmark_table_compares_each_question_with_the_first_row() -> None:
