@@ -31,12 +31,18 @@ __all__ = [
 
 @dataclass(frozen=True)
 class Comment:
-    """One reader comment. ``number`` is its position in the thread: "3", or "3.2" for a reply."""
+    """One reader comment. ``number`` is its position in the thread: "3", or "3.2" for a
+    reply. An imported comment keeps the export's ``id``, the ``parent_id`` of the comment
+    it replies to (None for a reply to the post) and its permalink ``url``. Never an email
+    or an IP address: importers drop them."""
 
     number: str
     text: str
     author: str | None = None
     date: date | None = None
+    id: str | None = None
+    parent_id: str | None = None
+    url: str | None = None
 
 
 @dataclass(frozen=True)
@@ -50,11 +56,17 @@ class Post:
     author: str | None = None
     url: str | None = None
     comments: tuple[Comment, ...] = ()
+    tags: tuple[str, ...] = ()
+    status: str = "publish"  # an export's status; only published posts are indexed
+    guid: str | None = None  # the export's own id for the post (WordPress post_id, Atom id)
+    page: bool = False  # a page (About, Contact), not a dated post
 
     @property
     def post_id(self) -> str:
-        """Stable id from source, title and date (not the text, so an edit keeps the id)."""
-        key = f"{self.source}\x00{self.title}\x00{self.date}"
+        """Stable id from source and the export's id when it has one, else from source,
+        title and date (not the text, so an edit keeps the id)."""
+        key = (f"{self.source}\x00guid\x00{self.guid}" if self.guid
+               else f"{self.source}\x00{self.title}\x00{self.date}")
         return hashlib.sha256(key.encode()).hexdigest()[:16]
 
 
