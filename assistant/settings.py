@@ -92,6 +92,11 @@ class Settings:
     max_upload_mb: float = 5.0
     ui_concurrency: int = 4  # chat requests served at once (a local model still runs one at a time)
     ui_queue_size: int = 64
+    # The page's title, subtitle and example questions ("|" between them); empty: from
+    # ``.archive.json`` in the corpus folder, else from the archive itself (ui/profile.py).
+    archive_title: str = ""
+    archive_subtitle: str = ""
+    archive_examples: str = ""
     # Seconds a model server may send no byte (per wait, not for the whole answer) before
     # the answer falls back to extractive: a hung server used to cost 120 s a question.
     # A CPU model reading a long prompt can be silent longer: raise it for one (README).

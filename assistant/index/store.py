@@ -187,6 +187,15 @@ class ChunkStore:
                               "WHERE date IS NOT NULL AND date != ''").fetchone()
         return (row[0], row[1]) if row and row[0] else None
 
+    def most_discussed(self, limit: int = 3) -> list[tuple[str, int]]:
+        """``(title, comments)`` of the posts with the most comments, most first (posts
+        with none are left out); a comment is counted once however many passages it has."""
+        rows = self.db.execute(
+            "SELECT title, COUNT(DISTINCT coalesce(comment_number, id)) AS c FROM chunks "
+            "WHERE kind = 'comment' GROUP BY post_id ORDER BY c DESC, title LIMIT ?",
+            (limit,)).fetchall()
+        return [(title, count) for title, count in rows]
+
     def titles(self) -> list[str]:
         """Every distinct post title, sorted."""
         return [t for (t,) in self.db.execute("SELECT DISTINCT title FROM chunks ORDER BY title")]

@@ -35,11 +35,10 @@ log = logging.getLogger("assistant.ui")
 AUTHORS_LISTED = 300  # the most frequent authors offered in the filter (others can be typed)
 
 
-def header(title: str, model_line: str) -> gr.Markdown:
+def header(title: str, subtitle: str, model_line: str) -> gr.Markdown:
     """The title, what the page does, and the "Answering with" line (returned)."""
     with gr.Row(elem_id="app-header"):
-        gr.HTML(f'<h1>{esc(title)}</h1><div class="sub">Ask the archive of posts and reader '
-                "comments. Every answer cites the passages it uses.</div>", padding=False)
+        gr.HTML(f'<h1>{esc(title)}</h1><div class="sub">{esc(subtitle)}</div>', padding=False)
         return gr.Markdown(model_line, elem_id="model-line")
 
 
@@ -123,7 +122,7 @@ def chat_panel(examples: Sequence[str]) -> ChatPanel:
         allow_tags=False, buttons=["copy"], feedback_options=None, layout="bubble",
         placeholder="**Ask a question about the archive.** Answers quote the posts and "
                     "comments they come from; click a number to see the passage.",
-        examples=[{"text": e} for e in examples])
+        examples=[{"text": e} for e in examples] or None)
     with gr.Row(elem_id="implied-chips"):  # the filters read from the question, removable
         chips_label = gr.HTML('<span class="chips-label">Filters read from your question '
                               "(click one to ask again without it):</span>", visible=False,

@@ -10,7 +10,6 @@ reaches the page.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from importlib import resources
 from typing import Any
 
@@ -35,16 +34,10 @@ from assistant.ui.layout import (
     header,
     options_panel,
 )
+from assistant.ui.profile import Profile, archive_profile
 from assistant.ui.uploads import max_upload_bytes
 
-__all__ = ["EXAMPLES", "build_app", "launch_options", "static_text"]
-
-EXAMPLES = (
-    "Who leads the Purple Futures partnership?",
-    "How much was the new probation regime supposed to save?",
-    "What did MPs say about the nDelius case management system?",
-    "What do readers say about staff pay?",
-)
+__all__ = ["build_app", "launch_options", "static_text"]
 
 # Local fonts only: the page makes no request to a font service.
 SYSTEM_FONTS = ("system-ui", "-apple-system", "Segoe UI", "Roboto", "Helvetica Neue", "Arial",
@@ -164,18 +157,20 @@ def _wire_archive(archive: ArchiveHandlers, tab: ArchivePanel) -> None:
 # ------------------------------------------------------------------ the page
 
 def build_app(assistant: Any, settings: Settings | None = None, *,
-              examples: Sequence[str] = EXAMPLES,
-              title: str = "Probation blog archive") -> gr.Blocks:
-    """The page: chat with sources and options, and an Archive tab. Launch it with
+              profile: Profile | None = None) -> gr.Blocks:
+    """The page: chat with sources and options, and an Archive tab, titled and with example
+    questions for the archive (``profile``, by default ``archive_profile``). Launch it with
     ``launch_options(settings)``."""
     settings = settings or Settings.from_env()
+    profile = profile or archive_profile(assistant, settings)
+    title, examples = profile.title, profile.examples
     chat = ChatHandlers(assistant, settings)
     start = BackendControls.from_spec(getattr(assistant, "backend", None) or settings.backend)
     with gr.Blocks(title=title, analytics_enabled=False, fill_width=True) as demo:
         conv = Conversation(gr.State([]), gr.State([]), gr.State(0), gr.State(""),
                             gr.State(None))
-        model_line = header(title, chat.model_line(start.choice, start.model, start.url,
-                                                   start.gguf))
+        model_line = header(title, profile.subtitle, chat.model_line(
+            start.choice, start.model, start.url, start.gguf))
         with gr.Tabs():
             with gr.Tab("Chat", id="chat"), gr.Row(equal_height=False):
                 with gr.Column(scale=6, min_width=420):

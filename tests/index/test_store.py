@@ -68,3 +68,15 @@ def test_the_passage_before_one_in_the_same_piece(small_corpus, tmp_path, hash_e
     comment = next(c for c in every if c.kind == "comment")
     assert store.previous_text(comment.chunk_id) is None  # not the post body before it
     assert store.previous_text("no such chunk") is None
+
+
+def test_most_discussed_counts_each_comment_once(small_corpus, tmp_path, hash_embedder):
+    store = _store(small_corpus, tmp_path, hash_embedder)
+    every = store.chunks_by_ids(store.all_ids().tolist()).values()
+    comments: dict[str, set] = {}
+    for chunk in every:
+        if chunk.kind == "comment":
+            comments.setdefault(chunk.title, set()).add(chunk.comment_number)
+    expected = sorted(((t, len(n)) for t, n in comments.items()), key=lambda x: (-x[1], x[0]))
+    assert store.most_discussed(5) == expected[:5] and expected
+    assert store.most_discussed(1) == expected[:1]
