@@ -5,8 +5,8 @@ stage's sentences of it (its source, date, kind and author in the block's header
 note for each part the passages do not answer. Over the 37 dev questions that reach an
 answerer this halves the prompt: 872 cl100k tokens on average with three whole passages
 (``build_prompt``), 454 with the selected sentences, of which the fixed system prompt is
-154 (byte-identical for every request, so a backend can keep its KV state); 8 of the 37
-are gaps the model is not asked at all.
+152 (154 before it stopped naming the archive's subject; byte-identical for every request,
+so a backend can keep its KV state); 8 of the 37 are gaps the model is not asked at all.
 
 Security decision, enforced in ``format_passage`` (spotlighting): each passage reaches the
 model between ``<<passage-ID n=… …>>`` and ``<</passage-ID>>``, where ID is a random code drawn
@@ -59,8 +59,8 @@ MIN_PASSAGE_TOKENS = 60  # a passage cut shorter than this is dropped instead
 HISTORY_TURN_TOKENS = 120  # each earlier turn is cut to this
 HISTORY_SHARE = 0.2  # of the prompt budget at most goes to earlier turns
 SYSTEM_PROMPT = """\
-You answer questions about an archive of UK probation blog posts and their reader \
-comments. Use only the numbered passages in the user's message.
+You answer questions about an archive of blog posts and their reader comments. Use \
+only the numbered passages in the user's message.
 Rules:
 1. Every sentence you write must end with the number of the passage it comes from in \
 square brackets, like [1] or [2][3]. Cite only passages that state the fact.
