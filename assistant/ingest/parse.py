@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from assistant.ingest.blogger import looks_like_blogger, parse_blogger
 from assistant.ingest.blogtext import parse_blog_text
 from assistant.ingest.files import SkippedFile, check_suffix, read_text
 from assistant.ingest.frontmatter import front_matter
 from assistant.ingest.htmlpage import looks_like_html, parse_html
 from assistant.ingest.markdown import parse_markdown
 from assistant.ingest.whitespace import prepare
+from assistant.ingest.wxr import looks_like_wxr, parse_wxr
 from assistant.records import Post
 
 __all__ = [
@@ -26,7 +28,8 @@ __all__ = [
 # 4: not a parser change: BM25 gained sentence postings and a year field (index.lexical),
 #    which every passage needs; re-parsing re-indexes them, reusing every vector.
 # 5: chunks keep paragraph breaks (a blank line), so headings and sign-offs stay sentences.
-PARSER_VERSION = 5
+# 6: WordPress (WXR) and Blogger exports are read as blogs (they were skipped as .xml).
+PARSER_VERSION = 6
 
 
 def parse_file(path: Path, source: str, max_bytes: int = 20 * 1024 * 1024) -> list[Post]:
@@ -39,7 +42,8 @@ def parse_file(path: Path, source: str, max_bytes: int = 20 * 1024 * 1024) -> li
 
 
 def parse_text(text: str, source: str, suffix: str = ".txt") -> list[Post]:
-    """Parse decoded text; ``suffix`` picks the format (.txt, .md, .html)."""
+    """Parse decoded text: a WordPress or Blogger export by its content, whatever its name;
+    else ``suffix`` picks the format (.txt, .md, .html)."""
     suffix = suffix.lower()
     if suffix and not suffix.startswith("."):
         suffix = "." + suffix
@@ -47,6 +51,13 @@ def parse_text(text: str, source: str, suffix: str = ".txt") -> list[Post]:
     text = prepare(text)
     if not text.strip():
         return []
+    if looks_like_wxr(text):
+        return parse_wxr(text, source)
+    if looks_like_blogger(text):
+        return parse_blogger(text, source)
+    if suffix == ".xml":
+        raise SkippedFile("an XML file that is neither a WordPress (WXR) nor a Blogger "
+                          "export; export the blog from its Tools or Settings page")
     if suffix in (".html", ".htm") or looks_like_html(text):
         return parse_html(text, source)
     if suffix in (".md", ".markdown") or front_matter(text)[0]:
