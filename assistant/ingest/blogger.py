@@ -24,6 +24,7 @@ from urllib.parse import urlsplit
 from assistant.ingest.dates import parse_date
 from assistant.ingest.files import SkippedFile
 from assistant.ingest.htmlpage import html_text
+from assistant.ingest.threads import Reply, thread
 from assistant.ingest.whitespace import clean_lines, norm_line
 from assistant.records import Comment, Post
 
@@ -288,42 +289,12 @@ def _post_key(c: _Entry, comments: dict[str, _Entry]) -> str | None:
 
 
 def _thread(kept: list[_Entry]) -> tuple[Comment, ...]:
-    """Numbered comments, depth first: "3" a reply to the post, "3.2" a reply to it. A reply
-    whose parent is not kept (removed, spam, missing) answers the post."""
-    keys = {c.key for c in kept}
-    children: dict[str | None, list[_Entry]] = {}
-    for c in sorted(kept, key=lambda c: _instant(c.stamp)):
-        parent = c.related or c.reply_to  # a post's key is never a comment's
-        children.setdefault(parent if parent in keys and parent != c.key else None,
-                            []).append(c)
-    out: list[Comment] = []
-    seen: set[str] = set()
-    roots = list(children.get(None, []))
-    # A loop of replies (A answers B, B answers A) is reachable from no root: those start
-    # threads of their own, after the rest.
-    roots += [c for c in kept if c.key not in _reachable(children)]
-    stack = [(str(n), c, None) for n, c in reversed(list(enumerate(roots, 1)))]
-    while stack:
-        number, c, parent = stack.pop()
-        if c.key in seen:
-            continue
-        seen.add(c.key)
-        out.append(Comment(number=number, text=c.body, author=c.author, date=_date(c.stamp),
-                           id=c.guid or None, parent_id=parent, url=c.url))
-        replies = children.get(c.key, [])
-        stack += [(f"{number}.{n}", r, c.guid) for n, r in reversed(list(enumerate(replies, 1)))]
-    return tuple(out)
-
-
-def _reachable(children: dict[str | None, list[_Entry]]) -> set[str]:
-    found: set[str] = set()
-    todo = list(children.get(None, []))
-    while todo:
-        c = todo.pop()
-        if c.key not in found:
-            found.add(c.key)
-            todo += children.get(c.key, [])
-    return found
+    """The kept comments threaded by the comment each answers (its ``related`` link, or an
+    in-reply-to naming a comment; else the post), in the order they were published."""
+    return thread([Reply(c.key, c.related or c.reply_to, _instant(c.stamp),
+                         Comment(number="", text=c.body, author=c.author, date=_date(c.stamp),
+                                 id=c.guid or None, url=c.url))
+                   for c in kept])
 
 
 def _instant(stamp: str) -> tuple[int, float, str]:

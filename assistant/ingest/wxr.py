@@ -13,7 +13,7 @@ from __future__ import annotations
 import html
 import re
 import xml.etree.ElementTree as ET
-from collections import Counter, defaultdict
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
@@ -22,6 +22,7 @@ from html.entities import html5
 from assistant.ingest.dates import parse_date
 from assistant.ingest.files import SkippedFile
 from assistant.ingest.htmlpage import html_text
+from assistant.ingest.threads import Reply, thread
 from assistant.ingest.whitespace import norm_line
 from assistant.records import Comment, Post
 
@@ -281,38 +282,14 @@ class _RawComment:
 
 
 def _thread(kept: list[_RawComment], url: str | None) -> tuple[Comment, ...]:
-    """Comments numbered "3", "3.2", "3.2.1" from ``comment_parent``, in any file order. A
-    reply whose parent was left out (spam, unapproved) or that sits in a parent cycle
-    becomes a reply to the post rather than being lost."""
-    ordered = sorted(range(len(kept)), key=lambda i: (kept[i].order, _int(kept[i].id), i))
-    by_id = {kept[i].id: i for i in reversed(ordered)}
-    children: dict[int, list[int]] = defaultdict(list)
-    for i in ordered:
-        parent = by_id.get(kept[i].parent) if kept[i].parent not in ("", "0") else None
-        if parent is not None and parent != i:
-            children[parent].append(i)
-    replies = {k for ks in children.values() for k in ks}
-    out: list[Comment] = []
-    seen: set[int] = set()
-    top = 0
-    for i in [i for i in ordered if i not in replies] + ordered:  # then any parent cycle
-        if i in seen:
-            continue
-        top += 1
-        stack: list[tuple[str, int, str | None]] = [(str(top), i, None)]
-        while stack:
-            number, k, parent_id = stack.pop()
-            if k in seen:
-                continue
-            seen.add(k)
-            c = kept[k]
-            out.append(Comment(number=number, text=c.text, author=c.author, date=c.when,
-                               id=c.id or None, parent_id=parent_id,
-                               url=f"{url}#comment-{c.id}" if url and c.id else None))
-            kids = [j for j in children.get(k, []) if j not in seen]
-            stack.extend((f"{number}.{n}", j, c.id or None)
-                         for n, j in reversed(list(enumerate(kids, 1))))
-    return tuple(out)
+    """The kept comments threaded by ``comment_parent`` (0: the post), in the order
+    WordPress shows them (GMT date, then id), each linked to ``url#comment-ID``."""
+    return thread([Reply(c.id, c.parent if c.parent not in ("", "0") else None,
+                         (c.order, _int(c.id)),
+                         Comment(number="", text=c.text, author=c.author, date=c.when,
+                                 id=c.id or None,
+                                 url=f"{url}#comment-{c.id}" if url and c.id else None))
+                   for c in kept])
 
 
 def _int(value: str) -> int:
