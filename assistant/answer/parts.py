@@ -31,8 +31,8 @@ PART_K = 3  # passages each part of a multi-part question adds (after the questi
 @dataclass(frozen=True)
 class Part:
     """One part to read: its words, what it asks, the filters its passages must pass;
-    ``search`` is what it is searched and scored with (its words plus the terms a heuristic
-    follow-up rewrite added)."""
+    ``search`` is what it is searched and scored with (its words plus the terms a
+    follow-up's standalone query added)."""
 
     text: str
     asked: Asked
@@ -88,8 +88,8 @@ def allows(filters: Mapping[str, object], hit: Hit) -> bool:
 
 def gather(retriever, hits: Sequence[Hit], parts: Sequence[Part], k: int) -> tuple[Hit, ...]:
     """``hits[:k]``, then for a question of several parts each part's own best ``PART_K``
-    passages not already there (searched with the part's words, plus the terms a heuristic
-    follow-up rewrite added, and the part's filters)."""
+    passages not already there (searched with the part's words, plus the terms a
+    follow-up's standalone query added, and the part's filters)."""
     merged = list(hits[:k])
     if len(parts) <= 1:
         return tuple(merged)

@@ -8,9 +8,9 @@ answer took up first) and a few of the one before (``rewrite_followup``). A mode
 gets the follow-up as written with the conversation within its prompt's history budget.
 A separate model call rewriting the follow-up first was measured and dropped: with the
 packaged model it cost 3.2 s more to the first word on each of the dev follow-ups, with
-no better answers (keywords right in 3 of 6 with it, 4 of 6 without), and its rewrites, searched,
-found the evidence for 4 of 6 against 6 of 6 for this heuristic ("twice that many" became
-"more than six").
+no better answers (keywords right in 3 of 6 with it, 4 of 6 without), and its rewrites,
+searched, found the evidence for 4 of 6 against 6 of 6 for this heuristic ("twice that
+many" became "more than six").
 
 The standalone question is then read (``question.analyse``): what it asks, its parts, and
 the filters its wording implies, applied unless the caller set that filter.
@@ -71,8 +71,8 @@ _NOT_NAMES = frozenset(["The", "This", "That", "These", "Those", "It", "Its", "T
 @dataclass(frozen=True)
 class Query:
     """A question as understood: ``text`` is searched (a follow-up with the conversation's
-    salient terms added), ``asked`` is read and put to the model (the model's checked
-    rewrite of a follow-up, else the question as written), ``turns`` are the earlier turns;
+    salient terms added), ``asked`` the question as written (what is read and put to the
+    model, with ``turns``, the earlier turns, as its history);
     ``shape`` is what it asks; ``filters`` the search filters in force (the caller's, and
     the implied ones the caller did not set); ``implied`` those of them read from the
     wording (or carried from the earlier question), shown to the user."""
@@ -96,17 +96,15 @@ def understand(question: str, history: Iterable | None, *,  # noqa: PLR0913 (key
     ``authors``, ``today`` and ``span`` (the archive's first and last dates) help read
     implied filters."""
     turns = tuple(normalize_history(history))
-    text, asked = question, question
     followup = bool(turns) and is_followup(question, turns)
-    if followup:
-        text = rewrite_followup(question, turns)
-    shape = analyse(asked, authors, today=today, span=span)
+    text = rewrite_followup(question, turns) if followup else question
+    shape = analyse(question, authors, today=today, span=span)
     implied = shape.implied
     if followup:
         implied = carried_filters(question, turns, implied, authors)
     filters, applied = effective_filters(explicit or {}, implied if infer_filters else ())
-    ends = span[1] if span and after_archive(asked, today, span) else None
-    return Query(text, asked, turns, shape, filters, applied, ends)
+    ends = span[1] if span and after_archive(question, today, span) else None
+    return Query(text, question, turns, shape, filters, applied, ends)
 
 
 def effective_filters(explicit: Mapping[str, object], implied: Iterable
