@@ -24,12 +24,12 @@ from urllib.parse import urlsplit
 from assistant.ingest.dates import parse_date
 from assistant.ingest.files import SkippedFile
 from assistant.ingest.htmlpage import html_text
+from assistant.ingest.imported import Imported
 from assistant.ingest.threads import Reply, thread
 from assistant.ingest.whitespace import clean_lines, norm_line
 from assistant.records import Comment, Post
 
 __all__ = [
-    "BloggerImport",
     "looks_like_blogger",
     "parse_blogger",
     "read_blogger",
@@ -54,15 +54,6 @@ _SELF_POST_RE = re.compile(r"/(\d+)/comments/default/\d+$")
 # Names Blogger writes where there is none: an anonymous commenter, a deleted profile.
 _NO_NAME = frozenset({"anonymous", "unknown"})
 _TITLE_WORDS = 8
-
-
-@dataclass(frozen=True)
-class BloggerImport:
-    """What one export yields: the posts and pages kept, and entries left out by reason
-    (``draft``, ``settings``, ``template``, ``removed``, ``spam``, ``orphan``, ``empty``)."""
-
-    posts: tuple[Post, ...]
-    skipped: tuple[tuple[str, int], ...]
 
 
 @dataclass(frozen=True)
@@ -98,7 +89,7 @@ def parse_blogger(text: str, source: str) -> list[Post]:
     return list(read_blogger(text, source).posts)
 
 
-def read_blogger(text: str, source: str) -> BloggerImport:
+def read_blogger(text: str, source: str) -> Imported:
     """Posts and pages, and the counts of entries left out by reason. Raises ``SkippedFile``
     for XML that is not well formed or declares a DOCTYPE."""
     root = _parse_xml(text, source)
@@ -127,7 +118,12 @@ def read_blogger(text: str, source: str) -> BloggerImport:
     by_post = _comments_by_post(entries, posts, _Judge(owners, hosts, skipped))
     kept = tuple(replace(post, comments=_thread(by_post.get(key, [])))
                  for key, (_, post) in posts.items())
-    return BloggerImport(kept, tuple(sorted(skipped.items())))
+    return Imported.of(kept, skipped, _blog_title(root))
+
+
+def _blog_title(root: ET.Element) -> str:
+    """The feed's own title: the blog's name."""
+    return norm_line(_text_of(root.find(f"{_ATOM}title")))
 
 
 def _parse_xml(text: str, source: str) -> ET.Element:

@@ -4,20 +4,23 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from assistant.ingest.blogger import looks_like_blogger, parse_blogger
+from assistant.ingest.blogger import looks_like_blogger, read_blogger
 from assistant.ingest.blogtext import parse_blog_text
 from assistant.ingest.files import SkippedFile, check_suffix, read_text
 from assistant.ingest.frontmatter import front_matter
 from assistant.ingest.htmlpage import looks_like_html, parse_html
+from assistant.ingest.imported import Imported
 from assistant.ingest.markdown import parse_markdown
 from assistant.ingest.whitespace import prepare
-from assistant.ingest.wxr import looks_like_wxr, parse_wxr
+from assistant.ingest.wxr import looks_like_wxr, read_wxr
 from assistant.records import Post
 
 __all__ = [
     "PARSER_VERSION",
     "parse_file",
     "parse_text",
+    "read_file",
+    "read_source_text",
 ]
 
 # Bumped whenever a parser's output changes for some input, so that an existing index parses
@@ -34,15 +37,26 @@ PARSER_VERSION = 6
 
 def parse_file(path: Path, source: str, max_bytes: int = 20 * 1024 * 1024) -> list[Post]:
     """Read and parse one file. Raises ``SkippedFile`` for empty, binary, oversized files."""
+    return list(read_file(path, source, max_bytes).posts)
+
+
+def read_file(path: Path, source: str, max_bytes: int = 20 * 1024 * 1024) -> Imported:
+    """Read one file: its posts, what it left out by reason, its blog title. Raises
+    ``SkippedFile`` for empty, binary, oversized files and for one that yields no post."""
     path = Path(path)
-    posts = parse_text(read_text(path, max_bytes), source, path.suffix.lower())
-    if not posts:
+    imported = read_source_text(read_text(path, max_bytes), source, path.suffix.lower())
+    if not imported.posts:
         raise SkippedFile("no text found")
-    return posts
+    return imported
 
 
 def parse_text(text: str, source: str, suffix: str = ".txt") -> list[Post]:
-    """Parse decoded text: a WordPress or Blogger export by its content, whatever its name;
+    """Parse decoded text (see ``read_source_text``) to its posts."""
+    return list(read_source_text(text, source, suffix).posts)
+
+
+def read_source_text(text: str, source: str, suffix: str = ".txt") -> Imported:
+    """Read decoded text: a WordPress or Blogger export by its content, whatever its name;
     else ``suffix`` picks the format (.txt, .md, .html)."""
     suffix = suffix.lower()
     if suffix and not suffix.startswith("."):
@@ -50,16 +64,16 @@ def parse_text(text: str, source: str, suffix: str = ".txt") -> list[Post]:
     check_suffix(suffix)
     text = prepare(text)
     if not text.strip():
-        return []
+        return Imported(())
     if looks_like_wxr(text):
-        return parse_wxr(text, source)
+        return read_wxr(text, source)
     if looks_like_blogger(text):
-        return parse_blogger(text, source)
+        return read_blogger(text, source)
     if suffix == ".xml":
         raise SkippedFile("an XML file that is neither a WordPress (WXR) nor a Blogger "
                           "export; export the blog from its Tools or Settings page")
     if suffix in (".html", ".htm") or looks_like_html(text):
-        return parse_html(text, source)
+        return Imported.of(parse_html(text, source))
     if suffix in (".md", ".markdown") or front_matter(text)[0]:
-        return parse_markdown(text, source)
-    return parse_blog_text(text, source)
+        return Imported.of(parse_markdown(text, source))
+    return Imported.of(parse_blog_text(text, source))

@@ -22,12 +22,12 @@ from html.entities import html5
 from assistant.ingest.dates import parse_date
 from assistant.ingest.files import SkippedFile
 from assistant.ingest.htmlpage import html_text
+from assistant.ingest.imported import Imported
 from assistant.ingest.threads import Reply, thread
 from assistant.ingest.whitespace import norm_line
 from assistant.records import Comment, Post
 
 __all__ = [
-    "WxrImport",
     "looks_like_wxr",
     "parse_wxr",
     "read_wxr",
@@ -75,16 +75,6 @@ _KEPT_COMMENT_TYPES = frozenset({"", "comment"})
 _CHUNK = 1 << 16
 
 
-@dataclass(frozen=True)
-class WxrImport:
-    """What one export yields: the posts, and how many items were left out and why
-    (``("draft", 1)``, ``("pingback", 2)``), for the build report."""
-
-    posts: tuple[Post, ...]
-    left_out: tuple[tuple[str, int], ...] = ()
-    blog_title: str = ""
-
-
 def looks_like_wxr(text: str) -> bool:
     """Whether ``text`` is an RSS document in the WordPress export namespace (any version,
     ``http`` or ``https``), whatever its file name says."""
@@ -97,7 +87,7 @@ def parse_wxr(text: str, source: str, *, include_drafts: bool = False) -> list[P
     return list(read_wxr(text, source, include_drafts=include_drafts).posts)
 
 
-def read_wxr(text: str, source: str, *, include_drafts: bool = False) -> WxrImport:
+def read_wxr(text: str, source: str, *, include_drafts: bool = False) -> Imported:
     """Posts, left-out counts and blog title of a WXR export. ``include_drafts`` (the owner's
     setting) keeps drafts too; private and password-protected posts are never kept. Raises
     ``SkippedFile`` for a DOCTYPE or XML that stays broken after repair."""
@@ -112,8 +102,7 @@ def read_wxr(text: str, source: str, *, include_drafts: bool = False) -> WxrImpo
                 el.clear()  # a 20 MB export is never held whole as a tree
         elif event == "end" and not in_item:
             reader.channel(key, el)
-    return WxrImport(tuple(reader.posts), tuple(sorted(reader.left_out.items())),
-                     reader.blog_title)
+    return Imported.of(reader.posts, reader.left_out, reader.blog_title)
 
 
 def _repair(text: str) -> str:

@@ -64,7 +64,7 @@ def test_kinds_pages_drafts_settings_template() -> None:
     assert post.guid == f"{BLOG}.post-10" and post.url == f"{SITE}/p10.html"
     assert post.author == "Ivy" and post.date == date(2020, 3, 1)
     assert page.page and page.title == "About"
-    assert dict(result.skipped) == {"template": 1, "settings": 1, "draft": 1}
+    assert dict(result.left_out) == {"template": 1, "settings": 1, "draft": 1}
 
 
 def test_sniffing() -> None:
@@ -96,7 +96,7 @@ def test_threads_replies_and_missing_parents() -> None:
                    ("3", "Lost thread.", "Ivy", None)]
     assert post.comments[0].url == f"{SITE}/p10.html?showComment=1#c21"
     assert post.comments[0].id == f"{BLOG}.post-21"
-    assert dict(read_blogger(text, "b.xml").skipped) == {"comment orphan": 1}
+    assert dict(read_blogger(text, "b.xml").left_out) == {"comment orphan": 1}
 
 
 def test_in_reply_to_naming_a_comment_threads_it() -> None:
@@ -125,7 +125,7 @@ def test_removed_spam_and_draft_comments_left_out() -> None:
     )
     (post,) = parse_blogger(text, "b.xml")
     assert [c.text for c in post.comments] == ["Map: here", "Own link earlier"]
-    skipped = dict(read_blogger(text, "b.xml").skipped)
+    skipped = dict(read_blogger(text, "b.xml").left_out)
     assert skipped == {"comment removed": 2, "comment spam": 2}
 
 
@@ -148,7 +148,7 @@ def test_empty_title_from_body_and_empty_post_left_out() -> None:
     long, short = parse_blogger(text, "b.xml")
     assert long.title == "The tomatoes came up early this year, and…"
     assert short.title == "Short note"
-    assert dict(read_blogger(text, "b.xml").skipped) == {"empty": 1}
+    assert dict(read_blogger(text, "b.xml").left_out) == {"empty": 1}
 
 
 def test_no_email_anywhere() -> None:
@@ -189,7 +189,7 @@ def test_real_export_counts(real) -> None:
     posts = result.posts
     assert sum(not p.page for p in posts) == 628 - 11 - 1  # one post is a lone image
     assert sum(p.page for p in posts) == 13
-    assert dict(result.skipped) == {"draft": 11, "empty": 1, "settings": 51, "template": 1,
+    assert dict(result.left_out) == {"draft": 11, "empty": 1, "settings": 51, "template": 1,
                                     "comment removed": 7, "comment spam": 14}
     assert sum(len(p.comments) for p in posts) == 56 - 7 - 14
     assert all(p.title for p in posts) and sum(p.title.endswith("…") for p in posts) >= 100
