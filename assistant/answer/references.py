@@ -8,14 +8,15 @@ first); for a refusal, every passage as the closest matches. ``reference_line`` 
 
     [n] Title — date — who — where
 
-where *who* is "Post by X" or "Reader comment #3 by X" and *where* is the post's web address
-when it has an ``http(s)`` one (nothing else is ever shown as a link), else its corpus file;
-a passage none of whose citations checked out ends "[does not support the claim]". A
-``ReferenceStyle`` says only what the callers need to differ in: the number's marker, ISO
-dates and lower-case labels (terminals and programs), Markdown, the quote lines. Pure
-functions over ``assistant.records``; nothing here escapes HTML (the page does that), but
-every piece of archive text in a line (title, author, file, quote) is ``safe_markdown``: a
-planted title cannot put an image or a link into a copied answer.
+where *who* is "Post by X", "Reader comment #3 by X" or "Reader comment #3.1 by Y, replying
+to X" and *where* is the passage's permalink (a comment's own, ``…#comment-123``, when the
+export gives one) when it has an ``http(s)`` one (nothing else is ever shown as a link),
+else its corpus file; a passage none of whose citations checked out ends "[does not support
+the claim]". A ``ReferenceStyle`` says only what the callers need to differ in: the
+number's marker, ISO dates and lower-case labels (terminals and programs), Markdown, the
+quote lines. Pure functions over ``assistant.records``; nothing here escapes HTML (the page
+does that), but every piece of archive text in a line (title, author, file, quote) is
+``safe_markdown``: a planted title cannot put an image or a link into a copied answer.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ import textwrap
 from dataclasses import dataclass
 
 from assistant.answer.sanitize import safe_markdown, web_url
-from assistant.records import Answer, Hit
+from assistant.records import Answer, Hit, replying
 
 __all__ = [
     "CHAT_COMPLETION",
@@ -83,11 +84,13 @@ CHAT_COMPLETION = ReferenceStyle(marker="- [{n}]", iso_dates=True, lower_case=Tr
 
 
 def who(hit: Hit, *, lower_case: bool = False) -> str:
-    """"Post by X", "Post", "Reader comment #3 by X", "Reader comment #3 (anonymous)"."""
+    """"Post by X", "Post", "Reader comment #3 by X", "Reader comment #3 (anonymous)";
+    a reply says whom it answers: "Reader comment #3.1 by Y, replying to X"."""
     if hit.kind == "comment":
         label = f"Reader comment #{hit.comment_number}" if hit.comment_number else \
             "Reader comment"
         label = f"{label} by {hit.author}" if hit.author else f"{label} (anonymous)"
+        label += replying(hit.reply_to)
     else:
         label = f"Post by {hit.author}" if hit.author else "Post"
     return label[0].lower() + label[1:] if lower_case else label

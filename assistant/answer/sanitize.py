@@ -28,6 +28,7 @@ import re
 from collections.abc import Iterable
 
 from assistant.ingest.whitespace import INVISIBLE_RE
+from assistant.text import web_url
 
 __all__ = [
     "LINK_REMOVED",
@@ -43,7 +44,6 @@ _MAX_DEPTH = 4  # nested link labels / alt texts sanitised this deep; deeper one
 _MAX_HOLD = 400  # a stream holds back at most this much while a link or comment is open
 
 _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-_WEB = re.compile(r"https?://[^\s<>\"'`\\]+\Z", re.I)
 
 _LABEL = r"\[((?:[^\[\]\\\n]|\\.|\[(?:[^\[\]\\\n]|\\.)*\])*)\]"
 _DEST = (r"\(\s*(<[^<>\n]*>|(?:[^\s()\\]|\\.|\((?:[^\s()\\]|\\.)*\))*)"
@@ -70,13 +70,6 @@ _SLOT_RE = re.compile("\x00(\\d+)\x00")
 def strip_invisible(text: str) -> str:
     """``text`` without control (other than tab and newlines) and invisible characters."""
     return INVISIBLE_RE.sub("", _CONTROL.sub("", text))  # the set ingest drops from chunks
-
-
-def web_url(url: str | None) -> str | None:
-    """``url`` if it is a well-formed ``http(s)`` address, else None: any other scheme
-    (``javascript:``, ``file:``) or an address with spaces or quotes is never a link."""
-    url = (url or "").strip()
-    return url if _WEB.match(url) else None
 
 
 def permalinks(hits: Iterable) -> frozenset[str]:

@@ -132,7 +132,8 @@ def _build_locked(ctx: BuildContext, notes: list[str], given_plan: Plan | None =
             remove_superseded(ctx.index_dir, previous.path.name, ctx.settings.keep_versions)
             return BuildReport(tuple(plan.reports), 0, 0, outline.final_total,
                                time.perf_counter() - ctx.started, False,
-                               previous.path.name if previous else None, tuple(notes))
+                               previous.path.name if previous else None, tuple(notes),
+                               plan.changes)
         name, counts = _write_and_publish(ctx, outline, parser, notes)
     finally:
         parser.close()
@@ -142,7 +143,7 @@ def _build_locked(ctx: BuildContext, notes: list[str], given_plan: Plan | None =
     remove_superseded(ctx.index_dir, name, ctx.settings.keep_versions)
     return BuildReport(tuple(plan.reports), plan.to_embed, len(plan.removed_ids),
                        counts.chunks, time.perf_counter() - ctx.started, True, name,
-                       tuple(notes))
+                       tuple(notes), plan.changes)
 
 
 def _plan(ctx: BuildContext, previous: Previous | None, parser: ParsePool, notes: list[str]

@@ -18,7 +18,8 @@ from assistant.ingest.chunking import ChunkerConfig, chunk_post
 
 _log = logging.getLogger(__name__)
 
-__all__ = ["CorpusFile", "FileRow", "corpus_embed_texts", "iter_corpus_files", "walk_corpus"]
+__all__ = ["CorpusFile", "FileRow", "corpus_embed_texts", "format_left_out", "iter_corpus_files",
+           "walk_corpus"]
 
 
 @dataclass(frozen=True)
@@ -33,26 +34,41 @@ class FileRow:
     reason: str | None = None  # why it was skipped
     posts: int = 0
     chunks: int = 0
+    comments: int = 0
+    # What the file left out, by reason: "draft=2;comment spam=14" (``left_out_counts``).
+    left_out: str = ""
 
     @classmethod
     def of(cls, row: FileRow | tuple) -> FileRow:
-        """A row given as a record or as the table's 8-tuple (``build_from_chunks``)."""
+        """A row given as a record or as the table's tuple (``build_from_chunks``)."""
         return row if isinstance(row, FileRow) else cls(*row)
 
     def restat(self, size: int, mtime_ns: int) -> FileRow:
         """The same file with a new size and mtime (``dataclasses.replace`` took 15 µs a
         row, most of an unchanged build's planning)."""
         return FileRow(self.source, self.sha256, size, mtime_ns, self.status, self.reason,
-                       self.posts, self.chunks)
+                       self.posts, self.chunks, self.comments, self.left_out)
 
     def astuple(self) -> tuple:
         """The table's column order (``dataclasses.astuple`` deep-copies: 10 times slower)."""
         return (self.source, self.sha256, self.size, self.mtime_ns, self.status, self.reason,
-                self.posts, self.chunks)
+                self.posts, self.chunks, self.comments, self.left_out)
+
+    @property
+    def left_out_counts(self) -> dict[str, int]:
+        """``left_out`` as ``{"draft": 2, "comment spam": 14}``."""
+        pairs = (item.rpartition("=") for item in self.left_out.split(";") if item)
+        return {reason: int(n) for reason, _, n in pairs if n.isdigit()}
 
     @property
     def indexed(self) -> bool:
         return self.status == "indexed"
+
+
+def format_left_out(left_out: tuple[tuple[str, int], ...]) -> str:
+    """``Imported.left_out`` as the files table stores it (``FileRow.left_out``)."""
+    return ";".join(f"{reason.replace(';', ',').replace('=', ' ')}={n}"
+                    for reason, n in left_out if n)
 
 
 @dataclass(frozen=True)

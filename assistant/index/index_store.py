@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import os
 import threading
+from collections import Counter
+from collections.abc import Iterable
 from pathlib import Path
 
 from assistant.index.dense import DenseIndex, DenseSpec
@@ -98,6 +100,7 @@ class IndexStore(ChunkStore):
         """Counts and sizes recorded at build time (no scan of the chunk store or folder)."""
         counts = self.manifest.counts
         files = self.file_status_counts()
+        sources = self.file_rows().values()
         return {
             "posts": counts.posts if counts else 0,
             "comments": counts.comments if counts else 0,
@@ -109,4 +112,23 @@ class IndexStore(ChunkStore):
             "index_bytes": sum(self.manifest.file_bytes.values()),
             "built_at": self.manifest.built_at,
             "version": self.path.name, "path": str(self.path),
+            "left_out": _summed(row.left_out_counts for row in sources),
+            "skipped_by_reason": _summed({_reason_kind(row.reason): 1} for row in sources
+                                         if not row.indexed),
+            "sources": [{"source": row.source, "status": row.status, "reason": row.reason,
+                         "posts": row.posts, "comments": row.comments,
+                         "left_out": row.left_out_counts} for row in sources],
         }
+
+
+def _summed(counts: Iterable[dict[str, int]]) -> dict[str, int]:
+    total: Counter[str] = Counter()
+    for c in counts:
+        total.update(c)
+    return dict(total.most_common())
+
+
+def _reason_kind(reason: str | None) -> str:
+    """A skip reason without its particulars: "too large: 25 MB > 20 MB limit" is counted
+    as "too large", so files skipped for the same cause add up."""
+    return (reason or "unknown").split(":")[0].split(" (")[0].strip()

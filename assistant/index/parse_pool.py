@@ -18,13 +18,22 @@ from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
 
-from assistant.ingest import SkippedFile, parse_file
+from assistant.index.files import format_left_out
+from assistant.ingest import SkippedFile
 from assistant.ingest.chunking import ChunkerConfig, chunk_post
+from assistant.ingest.parse import read_file
 from assistant.records import Chunk
 from assistant.settings import Settings
 
-__all__ = ["PARALLEL_PARSE_MIN_FILES", "ParseJob", "ParsePool", "chunker_config", "parse_again",
-           "parse_for_plan"]
+__all__ = [
+    "PARALLEL_PARSE_MIN_FILES",
+    "ParseJob",
+    "ParsePool",
+    "Parsed",
+    "chunker_config",
+    "parse_again",
+    "parse_for_plan",
+]
 
 PARALLEL_PARSE_MIN_FILES = 16  # fewer files to parse: worker processes would cost more
 
@@ -45,25 +54,37 @@ class ParseJob:
     config: ChunkerConfig
 
 
-def _parse_chunks(job: ParseJob) -> tuple[int, list[Chunk]]:
-    """(posts, chunks) of one file."""
-    posts = parse_file(Path(job.path), job.source, max_bytes=job.max_bytes)
-    return len(posts), [c for post in posts for c in chunk_post(post, job.config)]
+@dataclass(frozen=True)
+class Parsed:
+    """One file as planning read it: its chunks and what the files table records of it,
+    or (``chunks`` None) the one-line reason it is skipped."""
+
+    chunks: list[Chunk] | None
+    posts: int = 0
+    comments: int = 0
+    left_out: str = ""  # ``files.format_left_out``
+    reason: str | None = None
 
 
-def parse_for_plan(job: ParseJob) -> tuple[int, list[Chunk] | None, str | None]:
-    """Planning a file: (posts, chunks, None), or (0, None, why it is skipped)."""
+def _parse_chunks(job: ParseJob) -> Parsed:
+    imported = read_file(Path(job.path), job.source, max_bytes=job.max_bytes)
+    posts = imported.posts
+    return Parsed([c for post in posts for c in chunk_post(post, job.config)], len(posts),
+                  sum(len(p.comments) for p in posts), format_left_out(imported.left_out))
+
+
+def parse_for_plan(job: ParseJob) -> Parsed:
+    """Planning a file: its chunks and counts, or why it is skipped."""
     try:
-        posts, chunks = _parse_chunks(job)
+        return _parse_chunks(job)
     except SkippedFile as exc:
-        return 0, None, str(exc)
-    return posts, chunks, None
+        return Parsed(None, reason=str(exc))
 
 
 def parse_again(job: ParseJob) -> list[Chunk] | str:
     """Writing a file: its chunks, or why it can no longer be read."""
     try:
-        return _parse_chunks(job)[1]
+        return _parse_chunks(job).chunks or []
     except (SkippedFile, OSError) as exc:
         return str(exc)
 

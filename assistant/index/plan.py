@@ -18,13 +18,13 @@ import numpy as np
 
 from assistant.hashing import sha256_file
 from assistant.index.files import CorpusFile, FileRow, walk_corpus
-from assistant.index.parse_pool import ParsePool, parse_again, parse_for_plan
-from assistant.index.report import FileReport
+from assistant.index.parse_pool import Parsed, ParsePool, parse_again, parse_for_plan
+from assistant.index.report import Changes, FileReport
 from assistant.index.store import ChunkStore
 from assistant.records import Chunk, faiss_id
 
 __all__ = ["PLAN_KEEP_CHUNKS", "CorpusChangedError", "FileChunks", "Plan", "plan_corpus",
-           "planned_chunks", "unique"]
+           "planned_chunks", "unique", "units"]
 
 # Chunks a plan keeps for writing (tens of MB); the files past them are parsed again.
 PLAN_KEEP_CHUNKS = 20_000
@@ -53,6 +53,8 @@ class FileChunks:
     stored: np.ndarray   # bool per id: in the previous version (reused, not embedded)
     path: str | None = None  # parsed again from here, unless
     chunks: Callable[[], list[Chunk]] | None = None  # kept from planning, or given
+    # The ids of each post body and comment (``units``), to count what changed.
+    units: dict[str, frozenset[int]] = field(default_factory=dict)
 
     @property
     def to_embed(self) -> int:
@@ -70,6 +72,7 @@ class Plan:
     gone_sources: set[str] = field(default_factory=set)   # indexed before, not kept now
     removed_ids: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
     previous_rows: dict[str, FileRow] = field(default_factory=dict)  # the files it knew
+    changes: Changes = field(default_factory=Changes)
 
     @property
     def to_embed(self) -> int:
@@ -86,10 +89,22 @@ class _ToParse:
     sha256: str
     old: FileRow | None
 
-    def row(self, status: str, reason: str | None = None, posts: int = 0, chunks: int = 0
-            ) -> FileRow:
+    def row(self, status: str, reason: str | None = None, parsed: Parsed | None = None,
+            chunks: int = 0) -> FileRow:
+        if parsed is None:
+            return FileRow(self.file.source, self.sha256, self.file.size, self.file.mtime_ns,
+                           status, reason)
         return FileRow(self.file.source, self.sha256, self.file.size, self.file.mtime_ns,
-                       status, reason, posts, chunks)
+                       status, reason, parsed.posts, chunks, parsed.comments, parsed.left_out)
+
+
+def units(chunks: list[Chunk]) -> dict[str, frozenset[int]]:
+    """The ids of each post body (by post id) and comment (``post_id#number``)."""
+    found: dict[str, set[int]] = {}
+    for c in chunks:
+        key = f"{c.post_id}#{c.comment_number}" if c.comment_number else c.post_id
+        found.setdefault(key, set()).add(faiss_id(c.chunk_id))
+    return {k: frozenset(v) for k, v in found.items()}
 
 
 def unique(chunks: list[Chunk]) -> tuple[list[Chunk], np.ndarray]:
@@ -110,18 +125,20 @@ def plan_corpus(corpus_dir: Path, previous: ChunkStore | None, parser: ParsePool
     parsed = parser.map(parse_for_plan, [parser.job(t.file.path, t.file.source)
                                          for t in to_parse])
     kept = 0  # chunks kept from planning for writing, up to PLAN_KEEP_CHUNKS
-    for item, (posts, chunks, reason) in zip(to_parse, parsed, strict=True):
-        if reason is not None:
-            _skipped(plan, item, reason)
+    for item, result in zip(to_parse, parsed, strict=True):
+        if result.chunks is None:
+            _skipped(plan, item, result.reason or "unreadable")
         else:
-            kept = _parsed(plan, item, posts, chunks, kept)
+            kept = _parsed(plan, item, result, kept)
     seen = {f.source for f in files}
     for source, old in known.items():
         if source not in seen and old.indexed:
-            plan.reports.append(FileReport(source, "removed", None, old.posts, old.chunks))
+            plan.reports.append(FileReport(source, "removed", None, old.posts, old.chunks,
+                                           old.comments, old.left_out))
     plan.gone_sources = {s for s, old in known.items() if old.indexed} - plan.keep_sources
     if previous is not None:
         _match_previous(previous, plan)
+    plan.changes = _changes(plan, previous)
     return plan
 
 
@@ -141,7 +158,7 @@ def _unchanged_or_to_parse(plan: Plan, files: list[CorpusFile], known: dict[str,
             if old.indexed:
                 plan.keep_sources.add(file.source)
                 plan.reports.append(FileReport(file.source, "unchanged", None, old.posts,
-                                               old.chunks))
+                                               old.chunks, old.comments, old.left_out))
             else:
                 plan.reports.append(FileReport(file.source, "skipped", old.reason))
             continue
@@ -163,17 +180,19 @@ def _skipped(plan: Plan, item: _ToParse, reason: str) -> None:
     plan.reports[item.slot] = FileReport(source, "skipped", reason)
 
 
-def _parsed(plan: Plan, item: _ToParse, posts: int, chunks: list[Chunk], kept: int) -> int:
+def _parsed(plan: Plan, item: _ToParse, result: Parsed, kept: int) -> int:
     """Add a parsed file to ``plan``; returns the chunks kept for writing so far."""
-    chunks, ids = unique(chunks)
+    chunks, ids = unique(result.chunks or [])
     keep = kept + len(chunks) <= PLAN_KEEP_CHUNKS
     kept += len(chunks) if keep else 0
     plan.files.append(FileChunks(item.file.source, ids, np.zeros(len(ids), bool),
                                  path=item.file.path,
-                                 chunks=(lambda c=chunks: c) if keep else None))
+                                 chunks=(lambda c=chunks: c) if keep else None,
+                                 units=units(chunks)))
     status = "updated" if item.old is not None and item.old.indexed else "added"
-    plan.file_rows[item.slot] = item.row("indexed", None, posts, len(ids))
-    plan.reports[item.slot] = FileReport(item.file.source, status, None, posts, len(ids))
+    plan.file_rows[item.slot] = item.row("indexed", None, result, len(ids))
+    plan.reports[item.slot] = FileReport(item.file.source, status, None, result.posts,
+                                         len(ids), result.comments, result.left_out)
     return kept
 
 
@@ -191,6 +210,26 @@ def _match_previous(previous: ChunkStore, plan: Plan) -> None:
         removed.append(old)
     if removed:
         plan.removed_ids = np.concatenate(removed)
+
+
+def _changes(plan: Plan, previous: ChunkStore | None) -> Changes:
+    """Posts and comments added, changed and removed, from the ids of each post body and
+    comment before and after (only for the files that were parsed or are gone)."""
+    old_units = previous.units_by_source(plan.gone_sources) if previous is not None else {}
+    counts = dict.fromkeys(("posts_added", "posts_changed", "posts_removed", "comments_added",
+                            "comments_changed", "comments_removed"), 0)
+    new_by_source = {f.source: f.units for f in plan.files}
+    for source in set(old_units) | set(new_by_source):
+        old, new = old_units.get(source, {}), new_by_source.get(source, {})
+        for key in old.keys() | new.keys():
+            kind = "comments" if "#" in key else "posts"
+            if key not in old:
+                counts[f"{kind}_added"] += 1
+            elif key not in new:
+                counts[f"{kind}_removed"] += 1
+            elif old[key] != new[key]:
+                counts[f"{kind}_changed"] += 1
+    return Changes(**counts)
 
 
 def planned_chunks(plan: Plan, parser: ParsePool) -> Iterator[tuple[FileChunks, list[Chunk]]]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["BuildReport", "FileReport"]
+__all__ = ["BuildReport", "Changes", "FileReport"]
 
 
 @dataclass(frozen=True)
@@ -14,6 +14,26 @@ class FileReport:
     reason: str | None = None
     posts: int = 0
     chunks: int = 0
+    comments: int = 0
+    left_out: str = ""  # what the file left out, by reason (``files.FileRow.left_out``)
+
+
+@dataclass(frozen=True)
+class Changes:
+    """Posts and comments a build added, changed (any passage of it differs) and removed:
+    a newer export of one big file is one "updated" file, and this says what changed."""
+
+    posts_added: int = 0
+    posts_changed: int = 0
+    posts_removed: int = 0
+    comments_added: int = 0
+    comments_changed: int = 0
+    comments_removed: int = 0
+
+    def summary(self) -> str:
+        return (f"posts +{self.posts_added} ~{self.posts_changed} -{self.posts_removed}, "
+                f"comments +{self.comments_added} ~{self.comments_changed} "
+                f"-{self.comments_removed}")
 
 
 @dataclass(frozen=True)
@@ -28,6 +48,7 @@ class BuildReport:
     published: bool
     version: str | None
     notes: tuple[str, ...] = ()
+    changes: Changes = Changes()
 
     def _with(self, status: str) -> list[FileReport]:
         return [f for f in self.files if f.status == status]
@@ -56,7 +77,8 @@ class BuildReport:
         return (f"{len(self.added)} added, {len(self.updated)} updated, "
                 f"{len(self.removed)} removed, {len(self.unchanged)} unchanged, "
                 f"{len(self.skipped)} skipped files; chunks +{self.chunks_added} "
-                f"-{self.chunks_removed} = {self.chunks_total} in {self.seconds:.1f}s")
+                f"-{self.chunks_removed} = {self.chunks_total}; {self.changes.summary()} "
+                f"in {self.seconds:.1f}s")
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -64,4 +86,5 @@ class BuildReport:
             "chunks_added": self.chunks_added, "chunks_removed": self.chunks_removed,
             "chunks_total": self.chunks_total, "seconds": round(self.seconds, 3),
             "published": self.published, "version": self.version, "notes": list(self.notes),
+            "changes": self.changes.__dict__,
         }

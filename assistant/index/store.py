@@ -37,7 +37,8 @@ CREATE TABLE IF NOT EXISTS chunks (
     position INTEGER NOT NULL,
     text TEXT NOT NULL,
     url TEXT,
-    context TEXT NOT NULL DEFAULT ''
+    context TEXT NOT NULL DEFAULT '',
+    reply_to TEXT                    -- a reply's parent author ('' when anonymous)
 );
 CREATE INDEX IF NOT EXISTS chunks_source ON chunks(source);
 CREATE INDEX IF NOT EXISTS chunks_date ON chunks(date);
@@ -51,16 +52,33 @@ CREATE TABLE IF NOT EXISTS files (
     status TEXT NOT NULL,            -- indexed | skipped
     reason TEXT,
     posts INTEGER NOT NULL DEFAULT 0,
-    chunks INTEGER NOT NULL DEFAULT 0
+    chunks INTEGER NOT NULL DEFAULT 0,
+    comments INTEGER NOT NULL DEFAULT 0,
+    left_out TEXT NOT NULL DEFAULT ''   -- entries left out by reason: "draft=2;spam=3"
 );
 """
+# Columns added after stores were first written: a version written before them is read
+# (as NULL / the default) and the writer adds them to its copy, so an upgrade reuses
+# every vector instead of re-embedding the archive.
+_ADDED_COLUMNS = {"chunks": (("reply_to", "TEXT"),),
+                  "files": (("comments", "INTEGER NOT NULL DEFAULT 0"),
+                            ("left_out", "TEXT NOT NULL DEFAULT ''"))}
 
 CHUNK_COLUMNS = ("id", "chunk_id", "post_id", "source", "title", "date", "kind", "author",
-                 "comment_number", "position", "text", "url", "context")
-_FILE_COLUMNS = "source, sha256, size, mtime_ns, status, reason, posts, chunks"
+                 "comment_number", "position", "text", "url", "context", "reply_to")
+_FILE_COLUMNS = ("source", "sha256", "size", "mtime_ns", "status", "reason", "posts", "chunks",
+                 "comments", "left_out")
 _INSERT = (f"INSERT OR REPLACE INTO chunks ({', '.join(CHUNK_COLUMNS)}) "
            f"VALUES ({', '.join('?' * len(CHUNK_COLUMNS))})")
+_INSERT_FILE = (f"INSERT INTO files ({', '.join(_FILE_COLUMNS)}) "
+                f"VALUES ({', '.join('?' * len(_FILE_COLUMNS))})")
 _BATCH = 500  # ids or sources per ``IN (...)``: well under sqlite's variable limit
+
+
+def _select(db: sqlite3.Connection, table: str, columns: tuple[str, ...]) -> str:
+    """``columns`` as a select list, NULL for the ones an older store lacks."""
+    have = {row[1] for row in db.execute(f"PRAGMA table_info({table})")}
+    return ", ".join(c if c in have else f"NULL AS {c}" for c in columns)
 
 
 def chunk_from_row(row: sqlite3.Row | tuple) -> Chunk:
@@ -71,14 +89,15 @@ def chunk_from_row(row: sqlite3.Row | tuple) -> Chunk:
         date=date.fromisoformat(values["date"]) if values["date"] else None,
         kind=values["kind"], author=values["author"], comment_number=values["comment_number"],
         position=values["position"], text=values["text"], url=values["url"],
-        context=values["context"],
+        context=values["context"], reply_to=values.get("reply_to"),
     )
 
 
 def _chunk_row(chunk: Chunk) -> tuple:
     return (faiss_id(chunk.chunk_id), chunk.chunk_id, chunk.post_id, chunk.source, chunk.title,
             chunk.date.isoformat() if chunk.date else None, chunk.kind, chunk.author,
-            chunk.comment_number, chunk.position, chunk.text, chunk.url, chunk.context)
+            chunk.comment_number, chunk.position, chunk.text, chunk.url, chunk.context,
+            chunk.reply_to)
 
 
 def connect_readonly(path: Path) -> sqlite3.Connection:
@@ -101,6 +120,14 @@ class ChunkStore:
 
     def __init__(self, db: sqlite3.Connection):
         self.db = db
+        self._chunk_select: str | None = None
+
+    @property
+    def chunk_select(self) -> str:
+        """The select list of every ``CHUNK_COLUMNS`` column (NULL for one it lacks)."""
+        if self._chunk_select is None:
+            self._chunk_select = _select(self.db, "chunks", CHUNK_COLUMNS)
+        return self._chunk_select
 
     @staticmethod
     def read(path: Path) -> ChunkStore:
@@ -130,7 +157,7 @@ class ChunkStore:
         if not ids:
             return {}
         rows = self.db.execute(
-            f"SELECT {', '.join(CHUNK_COLUMNS)} FROM chunks WHERE id IN ({_marks(ids)})",
+            f"SELECT {self.chunk_select} FROM chunks WHERE id IN ({_marks(ids)})",
             [int(i) for i in ids]).fetchall()
         return {row[0]: chunk_from_row(row) for row in rows}
 
@@ -218,6 +245,20 @@ class ChunkStore:
                 found.setdefault(source, []).append(row_id)
         return {source: np.asarray(ids, np.int64) for source, ids in found.items()}
 
+    def units_by_source(self, sources: Iterable[str]) -> dict[str, dict[str, frozenset[int]]]:
+        """For each of ``sources``, the ids of each post body (keyed by post id) and each
+        comment (``post_id#number``): what a build compares to count posts and comments
+        added, changed and removed."""
+        found: dict[str, dict[str, set[int]]] = {}
+        for part in _batches(sorted(sources)):
+            for source, post_id, number, row_id in self.db.execute(
+                    "SELECT source, post_id, comment_number, id FROM chunks "
+                    f"WHERE source IN ({_marks(part)})", part):
+                key = f"{post_id}#{number}" if number else post_id
+                found.setdefault(source, {}).setdefault(key, set()).add(row_id)
+        return {source: {k: frozenset(v) for k, v in units.items()}
+                for source, units in found.items()}
+
     def post_counts(self, sources: set[str] | None = None) -> tuple[int, int]:
         """(posts, comments) in ``sources`` (all when None); a post lives in one source."""
         query = ("SELECT COUNT(DISTINCT post_id), COUNT(DISTINCT CASE WHEN kind = 'comment' "
@@ -246,8 +287,9 @@ class ChunkStore:
 
     def file_rows(self) -> dict[str, FileRow]:
         """Each corpus file the version knows, by source, in the table's order."""
-        return {row[0]: FileRow(*row)
-                for row in self.db.execute(f"SELECT {_FILE_COLUMNS} FROM files")}
+        columns = _select(self.db, "files", _FILE_COLUMNS)
+        return {row[0]: FileRow(*row[:8], row[8] or 0, row[9] or "")
+                for row in self.db.execute(f"SELECT {columns} FROM files")}
 
     def file_status_counts(self) -> dict[str, int]:
         """Files by status: ``{"indexed": n, "skipped": m}``."""
@@ -262,6 +304,11 @@ class ChunkWriter(ChunkStore):
         """Open ``path`` for writing, creating the tables it lacks."""
         db = sqlite3.connect(path, check_same_thread=False)
         db.executescript(_SCHEMA)
+        for table, added in _ADDED_COLUMNS.items():  # a copy of an older version's store
+            have = {row[1] for row in db.execute(f"PRAGMA table_info({table})")}
+            for name, kind in added:
+                if name not in have:
+                    db.execute(f"ALTER TABLE {table} ADD COLUMN {name} {kind}")
         db.execute("PRAGMA synchronous = OFF")  # the whole folder is fsynced before publish
         return ChunkWriter(db)
 
@@ -274,8 +321,7 @@ class ChunkWriter(ChunkStore):
 
     def replace_files(self, rows: Iterable[FileRow]) -> None:
         self.db.execute("DELETE FROM files")
-        self.db.executemany("INSERT INTO files VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                            [row.astuple() for row in rows])
+        self.db.executemany(_INSERT_FILE, [row.astuple() for row in rows])
 
     def commit(self) -> None:
         self.db.commit()

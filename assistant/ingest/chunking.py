@@ -11,7 +11,7 @@ from datetime import date
 from assistant.ingest.parse import PARSER_VERSION
 from assistant.ingest.signatures import signed_sections
 from assistant.records import Chunk, Post
-from assistant.text import TOKEN_ENCODING, count_tokens, split_sentences
+from assistant.text import TOKEN_ENCODING, count_tokens, split_sentences, web_url
 
 __all__ = [
     "ChunkerConfig",
@@ -143,11 +143,25 @@ def _lead(body: str, config: ChunkerConfig) -> str:
     return text
 
 
-def _chunk_id(post: Post, kind: str, author: str | None, number: str | None, text: str,
-              context: str) -> str:
-    key = "\x00".join([post.source, post.title, str(post.date), kind, author or "",
-                       number or "", text, context])
+def _chunk_id(post: Post, parts: list[str], reply_to: str | None) -> str:
+    """The content hash of a chunk: the post's source, title and date, then ``parts``
+    (kind, author, number, text, context) and, for a reply, whom it answers."""
+    key = "\x00".join([post.source, post.title, str(post.date), *parts])
+    if reply_to is not None:  # the header embeds it; a top-level comment keeps its old id
+        key += f"\x00reply\x00{reply_to}"
     return hashlib.sha256(key.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class _Place:
+    """Where a passage sits: a post section (its signer) or a comment of the thread."""
+
+    kind: str
+    author: str | None
+    when: date | None
+    url: str | None
+    number: str | None = None
+    reply_to: str | None = None
 
 
 def chunk_post(post: Post, config: ChunkerConfig | None = None) -> list[Chunk]:
@@ -156,24 +170,32 @@ def chunk_post(post: Post, config: ChunkerConfig | None = None) -> list[Chunk]:
     chunks: list[Chunk] = []
     seen: set[str] = set()
     lead = _lead(post.body, config)
+    post_url = web_url(post.url)  # an export's javascript: or file: link is never kept
 
-    def emit(kind: str, text: str, author: str | None, number: str | None,
-             when: date | None) -> None:
+    def emit(text: str, at: _Place) -> None:
         for piece in _pack(text, config):
             context = "" if not lead or piece.startswith(lead[:40]) else lead
-            chunk_id = _chunk_id(post, kind, author, number, piece, context)
+            chunk_id = _chunk_id(post, [at.kind, at.author or "", at.number or "", piece,
+                                        context], at.reply_to)
             if chunk_id in seen:
                 continue
             seen.add(chunk_id)
             chunks.append(Chunk(
                 chunk_id=chunk_id, post_id=post.post_id, source=post.source, title=post.title,
-                date=when, kind=kind, author=author, comment_number=number,
-                position=len(chunks), text=piece, url=post.url, context=context,
+                date=at.when, kind=at.kind, author=at.author, comment_number=at.number,
+                position=len(chunks), text=piece, url=at.url, context=context,
+                reply_to=at.reply_to,
             ))
 
     # Chunks never straddle a sign-off, so each carries the writer of its own section.
     for text, signed_by in signed_sections(post):
-        emit("post", text, signed_by, None, post.date)
+        emit(text, _Place("post", signed_by, post.date, post_url))
+    authors = {c.number: c.author or "" for c in post.comments}
     for comment in post.comments:
-        emit("comment", comment.text, comment.author, comment.number, comment.date or post.date)
+        # Threads are numbered depth first ("3.2" answers "3"): the parent is the number's
+        # prefix, for every importer and for the blog-text format alike.
+        parent = comment.number.rpartition(".")[0]
+        emit(comment.text, _Place("comment", comment.author, comment.date or post.date,
+                                  web_url(comment.url) or post_url, comment.number,
+                                  authors.get(parent) if parent else None))
     return chunks

@@ -31,8 +31,33 @@ def stats_html(stats: Mapping[str, Any] | None, error: str | None = None) -> str
                                 f"({stats.get('embedding_dim')} dimensions)"),
             ("Files skipped", stats.get("files_skipped")),
             ("Index size", f"{int(stats.get('index_bytes') or 0) / 1e6:.1f} MB")]
+    rows += [(f"Left out: {reason}", n) for reason, n in (stats.get("left_out") or {}).items()]
+    rows += [(f"Files skipped: {reason}", n)
+             for reason, n in (stats.get("skipped_by_reason") or {}).items()]
     table = "".join(f"<tr><td>{esc(k)}</td><td>{esc(v)}</td></tr>" for k, v in rows)
-    return f'<div class="stat-grid">{grid}</div><table>{table}</table>'
+    return f'<div class="stat-grid">{grid}</div><table>{table}</table>{_sources_html(stats)}'
+
+
+_SOURCES_SHOWN = 25  # the biggest sources; the rest are summed in one row
+
+
+def _sources_html(stats: Mapping[str, Any]) -> str:
+    """Per source: posts and comments kept, and what it left out by reason."""
+    indexed = sorted((s for s in stats.get("sources") or [] if s.get("status") == "indexed"),
+                     key=lambda s: (-int(s.get("posts") or 0), str(s.get("source"))))
+    if not indexed:
+        return ""
+    rows = [(s["source"], s.get("posts", 0), s.get("comments", 0),
+             ", ".join(f"{k} {v}" for k, v in (s.get("left_out") or {}).items()))
+            for s in indexed[:_SOURCES_SHOWN]]
+    rest = indexed[_SOURCES_SHOWN:]
+    if rest:
+        rows.append((f"… {len(rest)} more sources", sum(int(s.get("posts") or 0) for s in rest),
+                     sum(int(s.get("comments") or 0) for s in rest), ""))
+    body = "".join(f"<tr><td>{esc(a)}</td><td>{esc(b)}</td><td>{esc(c)}</td><td>{esc(d)}</td>"
+                   "</tr>" for a, b, c, d in rows)
+    return ("<table class=\"sources\"><tr><th>Source</th><th>Posts</th><th>Comments</th>"
+            f"<th>Left out</th></tr>{body}</table>")
 
 
 def _file_rows(uploads: Sequence[UploadResult], report: Any | None) -> list[tuple[str, ...]]:

@@ -428,13 +428,13 @@ def test_small_builds_parse_each_file_once(small_corpus, tmp_path, hash_embedder
     import assistant.index.plan as plan_module
 
     parsed = []
-    parse = parse_module.parse_file
+    parse = parse_module.read_file
 
     def counting(path, source, **kwargs):
         parsed.append(source)
         return parse(path, source, **kwargs)
 
-    monkeypatch.setattr(parse_module, "parse_file", counting)
+    monkeypatch.setattr(parse_module, "read_file", counting)
     _build(small_corpus, tmp_path / "index", hash_embedder)
     assert sorted(parsed) == ["a.txt", "b.txt"]
     parsed.clear()

@@ -19,7 +19,8 @@ mcp = pytest.importorskip("mcp")
 
 pytestmark = [pytest.mark.server, pytest.mark.slow]
 
-HIT_KEYS = {"text", "score", "source", "title", "date", "kind", "author", "chunk_id"}
+HIT_KEYS = {"text", "score", "source", "title", "date", "kind", "author", "chunk_id",
+            "comment_number", "reply_to", "url"}
 
 
 async def _session_calls(env: dict[str, str]) -> dict[str, object]:

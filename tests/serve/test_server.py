@@ -19,7 +19,8 @@ from .server_helpers import live_server, small_assistant
 pytestmark = pytest.mark.server
 
 PAY_QUESTION = "Will Napo members ballot on industrial action over pay?"
-HIT_KEYS = {"text", "score", "source", "title", "date", "kind", "author", "chunk_id"}
+HIT_KEYS = {"text", "score", "source", "title", "date", "kind", "author", "chunk_id",
+            "comment_number", "reply_to", "url"}
 
 
 @pytest.fixture(scope="module")
