@@ -37,6 +37,7 @@ class FileRow:
     comments: int = 0
     # What the file left out, by reason: "draft=2;comment spam=14" (``left_out_counts``).
     left_out: str = ""
+    blog_title: str = ""  # the export's own name for the blog, for the page's title
 
     @classmethod
     def of(cls, row: FileRow | tuple) -> FileRow:
@@ -47,12 +48,12 @@ class FileRow:
         """The same file with a new size and mtime (``dataclasses.replace`` took 15 µs a
         row, most of an unchanged build's planning)."""
         return FileRow(self.source, self.sha256, size, mtime_ns, self.status, self.reason,
-                       self.posts, self.chunks, self.comments, self.left_out)
+                       self.posts, self.chunks, self.comments, self.left_out, self.blog_title)
 
     def astuple(self) -> tuple:
         """The table's column order (``dataclasses.astuple`` deep-copies: 10 times slower)."""
         return (self.source, self.sha256, self.size, self.mtime_ns, self.status, self.reason,
-                self.posts, self.chunks, self.comments, self.left_out)
+                self.posts, self.chunks, self.comments, self.left_out, self.blog_title)
 
     @property
     def left_out_counts(self) -> dict[str, int]:

@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from assistant.index.dense import DenseIndex, DenseSpec
+from assistant.index.files import FileRow
 from assistant.index.integrity import Problem, Verification, open_checked
 from assistant.index.leases import Lease, VersionGoneError
 from assistant.index.lexical import BadPostings, LexicalIndex
@@ -115,10 +116,20 @@ class IndexStore(ChunkStore):
             "left_out": _summed(row.left_out_counts for row in sources),
             "skipped_by_reason": _summed({_reason_kind(row.reason): 1} for row in sources
                                          if not row.indexed),
+            "blog_titles": _blog_titles(sources),
             "sources": [{"source": row.source, "status": row.status, "reason": row.reason,
                          "posts": row.posts, "comments": row.comments,
                          "left_out": row.left_out_counts} for row in sources],
         }
+
+
+def _blog_titles(rows: Iterable[FileRow]) -> list[str]:
+    """The exports' own blog titles, the one with the most posts first."""
+    posts: Counter[str] = Counter()
+    for row in rows:
+        if row.indexed and row.blog_title:
+            posts[row.blog_title] += row.posts
+    return [title for title, _ in posts.most_common()]
 
 
 def _summed(counts: Iterable[dict[str, int]]) -> dict[str, int]:

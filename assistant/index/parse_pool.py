@@ -64,13 +64,15 @@ class Parsed:
     comments: int = 0
     left_out: str = ""  # ``files.format_left_out``
     reason: str | None = None
+    blog_title: str = ""
 
 
 def _parse_chunks(job: ParseJob) -> Parsed:
     imported = read_file(Path(job.path), job.source, max_bytes=job.max_bytes)
     posts = imported.posts
     return Parsed([c for post in posts for c in chunk_post(post, job.config)], len(posts),
-                  sum(len(p.comments) for p in posts), format_left_out(imported.left_out))
+                  sum(len(p.comments) for p in posts), format_left_out(imported.left_out),
+                  blog_title=imported.blog_title)
 
 
 def parse_for_plan(job: ParseJob) -> Parsed:

@@ -95,7 +95,8 @@ class _ToParse:
             return FileRow(self.file.source, self.sha256, self.file.size, self.file.mtime_ns,
                            status, reason)
         return FileRow(self.file.source, self.sha256, self.file.size, self.file.mtime_ns,
-                       status, reason, parsed.posts, chunks, parsed.comments, parsed.left_out)
+                       status, reason, parsed.posts, chunks, parsed.comments, parsed.left_out,
+                       parsed.blog_title)
 
 
 def units(chunks: list[Chunk]) -> dict[str, frozenset[int]]:

@@ -54,7 +54,8 @@ CREATE TABLE IF NOT EXISTS files (
     posts INTEGER NOT NULL DEFAULT 0,
     chunks INTEGER NOT NULL DEFAULT 0,
     comments INTEGER NOT NULL DEFAULT 0,
-    left_out TEXT NOT NULL DEFAULT ''   -- entries left out by reason: "draft=2;spam=3"
+    left_out TEXT NOT NULL DEFAULT '',  -- entries left out by reason: "draft=2;spam=3"
+    blog_title TEXT NOT NULL DEFAULT ''  -- the export's name for the blog
 );
 """
 # Columns added after stores were first written: a version written before them is read
@@ -62,12 +63,13 @@ CREATE TABLE IF NOT EXISTS files (
 # every vector instead of re-embedding the archive.
 _ADDED_COLUMNS = {"chunks": (("reply_to", "TEXT"),),
                   "files": (("comments", "INTEGER NOT NULL DEFAULT 0"),
-                            ("left_out", "TEXT NOT NULL DEFAULT ''"))}
+                            ("left_out", "TEXT NOT NULL DEFAULT ''"),
+                            ("blog_title", "TEXT NOT NULL DEFAULT ''"))}
 
 CHUNK_COLUMNS = ("id", "chunk_id", "post_id", "source", "title", "date", "kind", "author",
                  "comment_number", "position", "text", "url", "context", "reply_to")
 _FILE_COLUMNS = ("source", "sha256", "size", "mtime_ns", "status", "reason", "posts", "chunks",
-                 "comments", "left_out")
+                 "comments", "left_out", "blog_title")
 _INSERT = (f"INSERT OR REPLACE INTO chunks ({', '.join(CHUNK_COLUMNS)}) "
            f"VALUES ({', '.join('?' * len(CHUNK_COLUMNS))})")
 _INSERT_FILE = (f"INSERT INTO files ({', '.join(_FILE_COLUMNS)}) "
@@ -288,7 +290,7 @@ class ChunkStore:
     def file_rows(self) -> dict[str, FileRow]:
         """Each corpus file the version knows, by source, in the table's order."""
         columns = _select(self.db, "files", _FILE_COLUMNS)
-        return {row[0]: FileRow(*row[:8], row[8] or 0, row[9] or "")
+        return {row[0]: FileRow(*row[:8], row[8] or 0, row[9] or "", row[10] or "")
                 for row in self.db.execute(f"SELECT {columns} FROM files")}
 
     def file_status_counts(self) -> dict[str, int]:

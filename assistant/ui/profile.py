@@ -3,7 +3,8 @@
 Each comes from the first of: the settings (``ASSISTANT_ARCHIVE_TITLE``, ``…_SUBTITLE``,
 ``…_EXAMPLES`` with "|" between questions), a ``.archive.json`` in the corpus folder
 (``{"title": …, "subtitle": …, "examples": […]}``; the shipped corpus has one), and the
-archive itself: a neutral title, and questions about its most discussed posts. No archive's
+archive itself: the blog title its export gives (the one with most posts, when several),
+else a neutral title, and questions about its most discussed posts. No archive's
 wording lives in code: the page fits whatever blog was indexed.
 """
 
@@ -44,7 +45,8 @@ def archive_profile(assistant: Any, settings: Settings) -> Profile:
     examples = tuple(e for e in settings.archive_examples.split("|") if e.strip()) \
         or saved.get("examples") or _discussed(assistant)
     return Profile(
-        title=_clean(settings.archive_title or saved.get("title") or DEFAULT_TITLE),
+        title=_clean(settings.archive_title or saved.get("title") or _blog_title(assistant)
+                     or DEFAULT_TITLE),
         subtitle=_clean(settings.archive_subtitle or saved.get("subtitle") or DEFAULT_SUBTITLE),
         examples=tuple(_clean(e) for e in examples[:MAX_EXAMPLES]))
 
@@ -68,6 +70,16 @@ def _saved(path: Path) -> dict[str, Any]:
     if isinstance(examples, list):
         found["examples"] = tuple(e for e in examples if isinstance(e, str) and e.strip())
     return found
+
+
+def _blog_title(assistant: Any) -> str:
+    """The title an indexed export gives its blog, or ""."""
+    try:
+        titles = assistant.retriever.stats().get("blog_titles") or []
+    except Exception as exc:  # no index yet: the neutral title
+        log.warning("no blog title from the archive: %s", exc)
+        return ""
+    return titles[0] if titles else ""
 
 
 def _discussed(assistant: Any) -> tuple[str, ...]:

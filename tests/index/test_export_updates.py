@@ -68,6 +68,7 @@ def test_a_newer_export_embeds_only_what_changed_and_counts_posts_and_comments(
     retriever = Retriever.open(index, settings=Settings.from_env({}), embedder=hash_embedder)
     stats = retriever.stats()
     assert stats["left_out"] == {"draft": 1}
+    assert stats["blog_titles"] == ["Fernhill Allotment"]
     (source,) = stats["sources"]
     assert (source["posts"], source["comments"]) == (3, 2)
     reply = next(h for h in retriever.search("Musselburgh every year", k=10)

@@ -21,13 +21,17 @@ class Store:
 
 
 class Retriever:
-    def __init__(self, store):
+    def __init__(self, store, blog_titles=()):
         self.store = store
+        self.blog_titles = list(blog_titles)
+
+    def stats(self):
+        return {"blog_titles": self.blog_titles}
 
 
 class Assistant:
-    def __init__(self, discussed=()):
-        self.retriever = Retriever(Store(list(discussed)))
+    def __init__(self, discussed=(), blog_titles=()):
+        self.retriever = Retriever(Store(list(discussed)), blog_titles)
 
 
 def _settings(corpus: Path, **env: str) -> Settings:
@@ -43,6 +47,15 @@ def test_an_archive_without_a_profile_gets_questions_about_its_most_discussed_po
                                 "What did readers say about “The hostel review”?",
                                 "What is “Tags that fail in the rain” about?")
     assert archive_profile(Assistant(), _settings(tmp_path)).examples == ()
+
+
+def test_an_imported_export_names_the_archive_unless_the_corpus_file_or_settings_do(tmp_path):
+    imported = Assistant([("Roses", 2)], blog_titles=["Fernhill Allotment", "Old blog"])
+    assert archive_profile(imported, _settings(tmp_path)).title == "Fernhill Allotment"
+    mine = archive_profile(imported, _settings(tmp_path, archive_title="My blog"))
+    assert mine.title == "My blog"
+    (tmp_path / PROFILE_FILE).write_text(json.dumps({"title": "Gardening notes"}))
+    assert archive_profile(imported, _settings(tmp_path)).title == "Gardening notes"
 
 
 def test_the_corpus_file_then_the_settings_win(tmp_path):
