@@ -6,6 +6,7 @@ from pathlib import Path
 
 from assistant.ingest.blogger import looks_like_blogger, read_blogger
 from assistant.ingest.blogtext import parse_blog_text
+from assistant.ingest.disqus import looks_like_disqus, read_disqus
 from assistant.ingest.files import SkippedFile, check_suffix, read_text
 from assistant.ingest.frontmatter import front_matter
 from assistant.ingest.htmlpage import looks_like_html, parse_html
@@ -56,8 +57,8 @@ def parse_text(text: str, source: str, suffix: str = ".txt") -> list[Post]:
 
 
 def read_source_text(text: str, source: str, suffix: str = ".txt") -> Imported:
-    """Read decoded text: a WordPress or Blogger export by its content, whatever its name;
-    else ``suffix`` picks the format (.txt, .md, .html)."""
+    """Read decoded text: a WordPress, Blogger or Disqus export by its content, whatever
+    its name; else ``suffix`` picks the format (.txt, .md, .html)."""
     suffix = suffix.lower()
     if suffix and not suffix.startswith("."):
         suffix = "." + suffix
@@ -69,9 +70,11 @@ def read_source_text(text: str, source: str, suffix: str = ".txt") -> Imported:
         return read_wxr(text, source)
     if looks_like_blogger(text):
         return read_blogger(text, source)
+    if looks_like_disqus(text):
+        return read_disqus(text, source)
     if suffix == ".xml":
-        raise SkippedFile("an XML file that is neither a WordPress (WXR) nor a Blogger "
-                          "export; export the blog from its Tools or Settings page")
+        raise SkippedFile("an XML file that is neither a WordPress (WXR), Blogger nor "
+                          "Disqus export; export the blog from its Tools or Settings page")
     if suffix in (".html", ".htm") or looks_like_html(text):
         return Imported.of(parse_html(text, source))
     if suffix in (".md", ".markdown") or front_matter(text)[0]:
