@@ -17,10 +17,16 @@ import html
 import xml.etree.ElementTree as ET
 from collections import Counter
 from dataclasses import dataclass
-from urllib.parse import unquote, urlsplit
 
 from assistant.ingest.dates import parse_date
-from assistant.ingest.exports import display_name, export_html_text, instant, parse_xml
+from assistant.ingest.exports import (
+    display_name,
+    export_html_text,
+    instant,
+    parse_xml,
+    root_name,
+    title_from_link,
+)
 from assistant.ingest.imported import Imported
 from assistant.ingest.threads import Reply, thread
 from assistant.ingest.whitespace import norm_line
@@ -59,8 +65,7 @@ class _Post:
 
 def looks_like_disqus(text: str) -> bool:
     """Whether ``text`` is an XML document whose root is ``<disqus>`` in its namespace."""
-    head = text[:_SNIFF_CHARS]
-    return "<disqus" in head and "http://disqus.com" in head
+    return root_name(text) == "disqus" and "http://disqus.com" in text[:_SNIFF_CHARS]
 
 
 def read_disqus(text: str, source: str) -> Imported:
@@ -150,17 +155,7 @@ def _as_post(t: _Thread, kept: list[_Post], source: str) -> Post:
                                      date=parse_date(p.stamp) if p.stamp else None, id=p.key,
                                      url=f"{t.link}#comment-{p.key}" if t.link else None))
                        for p in kept])
-    return Post(source=source, title=t.title or _title_from_link(t.link) or where,
+    return Post(source=source, title=t.title or title_from_link(t.link) or where,
                 body=t.message or f"Comments on {where}",
                 date=parse_date(t.stamp) if t.stamp else None, url=t.link,
                 comments=comments, guid=t.identifier or t.key or None)
-
-
-def _title_from_link(link: str | None) -> str:
-    """``https://site/2019/old-mill-walk/`` → "old mill walk" (the page's slug)."""
-    if not link:
-        return ""
-    parts = urlsplit(link)
-    slug = next((s for s in reversed(parts.path.split("/")) if s), "")
-    slug = unquote(slug).rsplit(".", 1)[0] if "." in slug else unquote(slug)
-    return norm_line(slug.replace("-", " ").replace("_", " ")) or (parts.hostname or "")

@@ -1,6 +1,7 @@
-"""What the blog-export importers share: XML parsed safely, export HTML read as text, a sort
-key for export time stamps, display names that are never email addresses, a title made from
-the body's first words. (Blogger, Disqus and feeds use them; WXR its name check.)"""
+"""What the blog-export importers share: XML sniffed by its root element and parsed safely,
+export HTML read as text, a sort key for export time stamps, display names that are never
+email addresses, a title made from the body's first words or the page's address. (Blogger,
+Disqus and feeds use them; WXR its name check.)"""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import re
 from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING
+from urllib.parse import unquote, urlsplit
 
 from assistant.ingest.files import SkippedFile
 from assistant.ingest.htmlpage import html_text
@@ -22,15 +24,28 @@ __all__ = [
     "export_html_text",
     "instant",
     "parse_xml",
+    "root_name",
     "title_from_body",
+    "title_from_link",
     "unescape_html",
 ]
 
 _PROLOG_SKIP_RE = re.compile(r"\s+|<\?.*?\?>|<!--.*?-->", re.S)
+_ROOT_RE = re.compile(r"(?:\s|<\?.*?\?>|<!--.*?-->)*"
+                      r"(?:<!DOCTYPE[^\[>]*(?:\[.*?\])?\s*>(?:\s|<\?.*?\?>|<!--.*?-->)*)?"
+                      r"<([A-Za-z_][\w.:-]*)", re.S | re.I)
 _TAG_RE = re.compile(r"<[A-Za-z/!]")
 _ESCAPED_TAG_RE = re.compile(r"&lt;/?[A-Za-z!]")
 _EMAIL_RE = re.compile(r"[\w.+-]+@[\w-]+\.[\w.-]+")
 _TITLE_WORDS = 8
+
+
+def root_name(text: str) -> str:
+    """The name of the document element as written (``rss``, ``atom:feed``), found past the
+    XML declaration, comments and a DOCTYPE (so that a feed with one is refused as a feed,
+    not read as text); "" when ``text`` does not open as XML."""
+    match = _ROOT_RE.match(text[:65536])
+    return match.group(1) if match else ""
 
 
 def parse_xml(text: str, source: str, what: str, remedy: str) -> ET.Element:
@@ -100,3 +115,14 @@ def title_from_body(body: str) -> str:
     words = body.split()
     head = " ".join(words[:_TITLE_WORDS]).rstrip(".,;:!?")
     return f"{head}…" if len(words) > _TITLE_WORDS else head
+
+
+def title_from_link(link: str | None) -> str:
+    """``https://site/2019/old-mill-walk/`` → "old mill walk" (the page's slug), for a page
+    known only by its address; the host when the path has none."""
+    if not link:
+        return ""
+    parts = urlsplit(link)
+    slug = unquote(next((s for s in reversed(parts.path.split("/")) if s), ""))
+    slug = slug.rsplit(".", 1)[0] if "." in slug else slug
+    return norm_line(slug.replace("-", " ").replace("_", " ")) or (parts.hostname or "")

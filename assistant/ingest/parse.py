@@ -7,6 +7,7 @@ from pathlib import Path
 from assistant.ingest.blogger import looks_like_blogger, read_blogger
 from assistant.ingest.blogtext import parse_blog_text
 from assistant.ingest.disqus import looks_like_disqus, read_disqus
+from assistant.ingest.feeds import looks_like_feed, read_feed
 from assistant.ingest.files import SkippedFile, check_suffix, read_text
 from assistant.ingest.frontmatter import front_matter
 from assistant.ingest.htmlpage import looks_like_html, parse_html
@@ -57,8 +58,8 @@ def parse_text(text: str, source: str, suffix: str = ".txt") -> list[Post]:
 
 
 def read_source_text(text: str, source: str, suffix: str = ".txt") -> Imported:
-    """Read decoded text: a WordPress, Blogger or Disqus export by its content, whatever
-    its name; else ``suffix`` picks the format (.txt, .md, .html)."""
+    """Read decoded text: a WordPress, Blogger or Disqus export or an RSS or Atom feed by
+    its content, whatever its name; else ``suffix`` picks the format (.txt, .md, .html)."""
     suffix = suffix.lower()
     if suffix and not suffix.startswith("."):
         suffix = "." + suffix
@@ -72,9 +73,12 @@ def read_source_text(text: str, source: str, suffix: str = ".txt") -> Imported:
         return read_blogger(text, source)
     if looks_like_disqus(text):
         return read_disqus(text, source)
+    if looks_like_feed(text):
+        return read_feed(text, source)
     if suffix == ".xml":
-        raise SkippedFile("an XML file that is neither a WordPress (WXR), Blogger nor "
-                          "Disqus export; export the blog from its Tools or Settings page")
+        raise SkippedFile("an XML file that is neither a WordPress (WXR), Blogger or Disqus "
+                          "export nor an RSS or Atom feed; export the blog from its Tools or "
+                          "Settings page")
     if suffix in (".html", ".htm") or looks_like_html(text):
         return Imported.of(parse_html(text, source))
     if suffix in (".md", ".markdown") or front_matter(text)[0]:
