@@ -18,11 +18,11 @@ import re
 import xml.etree.ElementTree as ET
 from collections import Counter
 from dataclasses import dataclass, replace
-from datetime import date, datetime, timezone
+from datetime import date
 from urllib.parse import urlsplit
 
 from assistant.ingest.dates import parse_date
-from assistant.ingest.files import SkippedFile
+from assistant.ingest.exports import instant, parse_xml, title_from_body, unescape_html
 from assistant.ingest.htmlpage import html_text
 from assistant.ingest.imported import Imported
 from assistant.ingest.threads import Reply, thread
@@ -43,17 +43,13 @@ _KIND_SCHEME = "http://schemas.google.com/g/2005#kind"
 _KIND_PREFIX = "http://schemas.google.com/blogger/2008/kind#"
 _SNIFF_CHARS = 65536  # the kind of the first entry (Blogger writes the template first)
 _FEED_RE = re.compile(r"<(?:\w+:)?feed[\s>]")
-_PROLOG_SKIP_RE = re.compile(r"\s+|<\?.*?\?>|<!--.*?-->", re.S)
 _REMOVED = "this comment has been removed by"
 _ANCHOR_RE = re.compile(r"<a\s[^>]*?href\s*=\s*[\"']?\s*(https?://[^\"'\s>]+)", re.I)
 _WEB_NAME_RE = re.compile(r"^(?:https?://)?(?:[\w-]+\.)+[a-z]{2,}(?:/\S*)?$", re.I)
-_TAG_RE = re.compile(r"<[A-Za-z/!]")
-_ESCAPED_TAG_RE = re.compile(r"&lt;/?[A-Za-z!]")
 _NUM_RE = re.compile(r"(\d+)$")
 _SELF_POST_RE = re.compile(r"/(\d+)/comments/default/\d+$")
 # Names Blogger writes where there is none: an anonymous commenter, a deleted profile.
 _NO_NAME = frozenset({"anonymous", "unknown"})
-_TITLE_WORDS = 8
 
 
 @dataclass(frozen=True)
@@ -127,22 +123,8 @@ def _blog_title(root: ET.Element) -> str:
 
 
 def _parse_xml(text: str, source: str) -> ET.Element:
-    # Security decision: a DOCTYPE is refused before parsing. Entity declarations are how an
-    # XML file reads local files or expands a few bytes into gigabytes, and no Blogger export
-    # has one; without a DOCTYPE an unknown ``&name;`` is a plain syntax error.
-    pos = 0
-    while match := _PROLOG_SKIP_RE.match(text, pos):
-        pos = match.end()
-    if text.startswith("<!", pos):
-        raise SkippedFile(f"{source}: refused an XML DOCTYPE/ENTITY declaration (entities can "
-                          "read local files); a Blogger export has none: remove it")
-    try:
-        return ET.fromstring(text)
-    except ET.ParseError as exc:
-        line, column = exc.position
-        raise SkippedFile(f"{source}: not well-formed XML at line {line}, column {column + 1} "
-                          f"({str(exc).split(': line')[0]}); export the blog "
-                          "again from Blogger (Settings › Back up content)") from exc
+    return parse_xml(text, source, "a Blogger export",
+                     "export the blog again from Blogger (Settings › Back up content)")
 
 
 def _entry(e: ET.Element) -> _Entry:
@@ -202,10 +184,7 @@ def _content(element: ET.Element | None) -> tuple[str, str]:
     value = element.text or ""
     if kind != "html":
         return "", clean_lines(value.split("\n"))
-    for _ in range(3):  # double-escaped exports: "&amp;lt;p&amp;gt;" takes two rounds
-        if _TAG_RE.search(value) or not _ESCAPED_TAG_RE.search(value):
-            break
-        value = html.unescape(value)
+    value = unescape_html(value)  # double-escaped exports: "&amp;lt;p&amp;gt;"
     return value, html_text(value)
 
 
@@ -218,19 +197,12 @@ def _text_of(element: ET.Element | None) -> str:
 
 
 def _post(entry: _Entry, source: str) -> Post | None:
-    title = entry.title or _title_from(entry.body)
+    title = entry.title or title_from_body(entry.body)
     if not title:
         return None  # no title and no text: nothing to find or cite
     return Post(source=source, title=title, body=entry.body, date=_date(entry.stamp),
                 author=entry.author, url=entry.url, tags=entry.tags, guid=entry.guid or None,
                 page=entry.kind == "page")
-
-
-def _title_from(body: str) -> str:
-    """The body's first words, for a post Blogger exported with an empty title."""
-    words = body.split()
-    head = " ".join(words[:_TITLE_WORDS]).rstrip(".,;:!?")
-    return f"{head}…" if len(words) > _TITLE_WORDS else head
 
 
 def _date(stamp: str) -> date | None:
@@ -287,18 +259,7 @@ def _post_key(c: _Entry, comments: dict[str, _Entry]) -> str | None:
 def _thread(kept: list[_Entry]) -> tuple[Comment, ...]:
     """The kept comments threaded by the comment each answers (its ``related`` link, or an
     in-reply-to naming a comment; else the post), in the order they were published."""
-    return thread([Reply(c.key, c.related or c.reply_to, _instant(c.stamp),
+    return thread([Reply(c.key, c.related or c.reply_to, instant(c.stamp),
                          Comment(number="", text=c.body, author=c.author, date=_date(c.stamp),
                                  id=c.guid or None, url=c.url))
                    for c in kept])
-
-
-def _instant(stamp: str) -> tuple[int, float, str]:
-    """Sort key: the published instant (time zones compared), unparseable stamps last."""
-    try:
-        when = datetime.fromisoformat(stamp.replace("Z", "+00:00"))
-    except ValueError:
-        return 1, 0.0, stamp
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=timezone.utc)
-    return 0, when.timestamp(), stamp

@@ -12,7 +12,8 @@ __all__ = [
     "read_text",
 ]
 
-SUPPORTED_SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm", ".text", ".xml", "")
+SUPPORTED_SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm", ".text", ".xml", ".json",
+                      "")
 
 _SNIFF_BYTES = 8192
 _CONTROL_SHARE = 0.05  # more control characters than this in the first 8 KB: binary

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from assistant.ingest.blogger import looks_like_blogger, read_blogger
 from assistant.ingest.blogtext import parse_blog_text
+from assistant.ingest.disqus import looks_like_disqus, read_disqus
+from assistant.ingest.feeds import looks_like_feed, read_feed
 from assistant.ingest.files import SkippedFile, check_suffix, read_text
 from assistant.ingest.frontmatter import front_matter
+from assistant.ingest.ghost import NOT_GHOST, looks_like_ghost, read_ghost
 from assistant.ingest.htmlpage import looks_like_html, parse_html
 from assistant.ingest.imported import Imported
 from assistant.ingest.markdown import parse_markdown
@@ -34,6 +38,15 @@ __all__ = [
 # 6: WordPress (WXR) and Blogger exports are read as blogs (they were skipped as .xml).
 PARSER_VERSION = 6
 
+# Exports read by their content, whatever the file is called. Order matters where one format
+# is a kind of another: a WordPress export is RSS and a Blogger export is Atom.
+_EXPORTS: tuple[tuple[Callable[[str], bool], Callable[[str, str], Imported]], ...] = (
+    (looks_like_wxr, read_wxr),
+    (looks_like_blogger, read_blogger),
+    (looks_like_disqus, read_disqus),
+    (looks_like_feed, read_feed),
+)
+
 
 def parse_file(path: Path, source: str, max_bytes: int = 20 * 1024 * 1024) -> list[Post]:
     """Read and parse one file. Raises ``SkippedFile`` for empty, binary, oversized files."""
@@ -56,22 +69,28 @@ def parse_text(text: str, source: str, suffix: str = ".txt") -> list[Post]:
 
 
 def read_source_text(text: str, source: str, suffix: str = ".txt") -> Imported:
-    """Read decoded text: a WordPress or Blogger export by its content, whatever its name;
-    else ``suffix`` picks the format (.txt, .md, .html)."""
+    """Read decoded text: a WordPress, Blogger, Disqus or Ghost export or an RSS or Atom
+    feed by its content, whatever its name; else ``suffix`` picks the format (.txt, .md,
+    .html)."""
     suffix = suffix.lower()
     if suffix and not suffix.startswith("."):
         suffix = "." + suffix
     check_suffix(suffix)
+    raw = text.removeprefix("\ufeff")
+    if looks_like_ghost(raw):  # before ``prepare``: dropping "<!--…-->" spans could cut JSON
+        return read_ghost(raw, source)
     text = prepare(text)
     if not text.strip():
         return Imported(())
-    if looks_like_wxr(text):
-        return read_wxr(text, source)
-    if looks_like_blogger(text):
-        return read_blogger(text, source)
+    if suffix == ".json":
+        raise SkippedFile(NOT_GHOST)
+    for looks_like, read in _EXPORTS:
+        if looks_like(text):
+            return read(text, source)
     if suffix == ".xml":
-        raise SkippedFile("an XML file that is neither a WordPress (WXR) nor a Blogger "
-                          "export; export the blog from its Tools or Settings page")
+        raise SkippedFile("an XML file that is neither a WordPress (WXR), Blogger or Disqus "
+                          "export nor an RSS or Atom feed; export the blog from its Tools or "
+                          "Settings page")
     if suffix in (".html", ".htm") or looks_like_html(text):
         return Imported.of(parse_html(text, source))
     if suffix in (".md", ".markdown") or front_matter(text)[0]:

@@ -20,6 +20,7 @@ from datetime import date
 from html.entities import html5
 
 from assistant.ingest.dates import parse_date
+from assistant.ingest.exports import display_name as _name
 from assistant.ingest.files import SkippedFile
 from assistant.ingest.htmlpage import html_text
 from assistant.ingest.imported import Imported
@@ -54,7 +55,6 @@ _USED_PREFIX_RE = re.compile(r"</?([A-Za-z_][\w.-]*):[A-Za-z_]|\s([A-Za-z_][\w.-
 _DECLARED_RE = re.compile(r"xmlns:([A-Za-z_][\w.-]*)\s*=")
 _AMP_RE = re.compile(r"&(?!#\d+;|#x[0-9a-fA-F]+;)([A-Za-z][A-Za-z0-9]*;)?")
 _ILLEGAL_XML_RE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
-_EMAIL_RE = re.compile(r"[\w.+-]+@[\w-]+\.[\w.-]+")
 # Shortcodes whose content is a media URL, not prose: dropped with it.
 _MEDIA_SHORTCODE_RE = re.compile(r"\[(embed|audio|video|playlist)\b[^\]]*\].*?\[/\1\]",
                                  re.S | re.I)
@@ -350,10 +350,3 @@ def _tags(item: ET.Element) -> tuple[str, ...]:
             if name:
                 names.setdefault(name.casefold(), name)  # category "Markup", tag "markup"
     return tuple(names.values())
-
-
-def _name(raw: str) -> str | None:
-    """A display name, or None for none or for one that is an email address (people type
-    theirs into the name field: it must not be stored)."""
-    name = norm_line(html.unescape(raw))
-    return None if not name or _EMAIL_RE.search(name) else name
