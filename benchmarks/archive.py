@@ -95,9 +95,8 @@ def chunk_counts(corpus: Path) -> dict[str, int]:
     config = chunker_config(settings)
     counts = {}
     for source, path in iter_corpus_files(corpus):
-        _, chunks, _ = parse_for_plan(ParseJob(str(path), source, settings.max_file_bytes,
-                                               config))
-        counts[source] = len({c.chunk_id for c in chunks or ()})
+        parsed = parse_for_plan(ParseJob(str(path), source, settings.max_file_bytes, config))
+        counts[source] = len({c.chunk_id for c in parsed.chunks or ()})
     return counts
 
 
