@@ -40,6 +40,7 @@ class Part:
     search: str = ""
     said: str = ""  # the conversation's last answer: a follow-up asks for something else
     topic: str = ""  # what every part asks ("Were the CRCs innovating?"), when it leads them
+    kind: str | None = None  # "comment" when it reads comments only, as asked or implied
 
 
     @property
@@ -61,13 +62,14 @@ def plan(query: Query, explicit: Mapping[str, object] | None = None,
     said = next((t["content"] for t in reversed(query.turns) if t["role"] == "assistant"), "")
     if shape is None or len(shape.parts) <= 1:
         # its passages were searched with the question's filters: nothing more to check
-        return (Part(query.asked, _asked(query.asked), search=query.text, said=said),)
+        return (Part(query.asked, _asked(query.asked), search=query.text, said=said,
+                     kind=query.filters.get("kind")),)
     parts = []
     for text, implied in zip(shape.parts, shape.part_implied, strict=False):
         filters, _ = effective_filters(explicit or {}, implied if infer else ())
         topic = text[:text.index("?") + 1] if "?" in text[:-1] else ""
         parts.append(Part(text, _asked(text), filters, search=f"{text}{suffix}", said=said,
-                          topic=topic))
+                          topic=topic, kind=filters.get("kind")))
     return tuple(parts)
 
 

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from assistant.answer.citations import CitationVerifier, quotable_sentences
 from assistant.answer.constraints import fit, mentioned
@@ -199,7 +199,7 @@ def weigh(part: Part, texts: Texts, candidates: list[tuple[int, int, str]],
     if not mine:
         return []
     weigher = _Weigher.of(part, texts)
-    lexical = [weigher.lexical(sentence) for _, _, sentence in mine]
+    lexical = [weigher.lexical(sentence, n) for n, _, sentence in mine]
     order = sorted(range(len(mine)), key=lambda i: (-lexical[i][0], mine[i][0], mine[i][1]))
     pool = order[:MAX_CANDIDATES]
     asked = [part.query, part.topic] if part.topic else [part.query]
@@ -234,6 +234,11 @@ class _Weigher:
     fits: dict[int, float]
     said: tuple[frozenset[str], ...] = ()  # the stems of each sentence of the last answer
     own: frozenset[str] = frozenset()  # a follow-up's own words, when its search adds others
+    # Passage n's title stems, when the part asks what readers said: a comment speaks of its
+    # post without naming it ("Who is the developer?" under "Land Use Update: 6307 N
+    # Montana"). On the imported Blogger and WordPress archives, "what did readers say about
+    # <title>?" found a comment of that post for 4 of 8 commented posts without them.
+    titles: dict[int, frozenset[str]] = field(default_factory=dict)
 
     @classmethod
     def of(cls, part: Part, texts: Texts) -> _Weigher:
@@ -244,8 +249,10 @@ class _Weigher:
         said = tuple(found for sentence in split_sentences(_CITED.sub("", part.said))
                      if len(found := word_stems(sentence)) >= 3)
         own = word_stems(part.text)
+        titles = ({n: word_stems(hit.title) for n, hit in enumerate(texts.passages, 1)
+                   if hit.kind == "comment"} if part.kind == "comment" else {})
         return cls(asked, texts, word_stems(part.query), focus, fits, said,
-                   own if own != word_stems(part.query) else frozenset())
+                   own if own != word_stems(part.query) else frozenset(), titles)
 
     def holder(self, n: int, position: int, sentence: str, typed: bool) -> bool:
         """Whether the sentence holds the asked fact: one of the wanted kind, in a passage
@@ -268,15 +275,18 @@ class _Weigher:
         mine = self.texts.stems(sentence)
         return any(len(mine & said) >= RESTATED_SHARE * len(said) for said in self.said)
 
-    def coverage(self, words: frozenset[str], sentence: str) -> float:
-        return len(words & self.texts.stems(sentence)) / len(words) if words else 0.0
+    def coverage(self, words: frozenset[str], sentence: str, n: int = 0) -> float:
+        found = self.texts.stems(sentence) | self.titles.get(n, frozenset())
+        return len(words & found) / len(words) if words else 0.0
 
-    def lexical(self, sentence: str) -> tuple[float, bool]:
-        """``(coverage of the part's words + answer-type bonus, holds the asked kind)``."""
+    def lexical(self, sentence: str, n: int = 0) -> tuple[float, bool]:
+        """``(coverage of the part's words + answer-type bonus, holds the asked kind)``;
+        ``n`` is the sentence's passage."""
         typed = holds(sentence, self.asked)
         # A follow-up's search adds the conversation's terms ("Amy Rees hmpps"): they find
         # the passage, but the sentence answering may hold only the follow-up's own words
-        covered = max(self.coverage(self.words, sentence), self.coverage(self.own, sentence))
+        covered = max(self.coverage(self.words, sentence, n),
+                      self.coverage(self.own, sentence, n))
         return covered + _type_bonus(sentence, self.asked, typed), typed
 
     def rest(self, n: int, position: int, sentence: str, lexical: float) -> float:

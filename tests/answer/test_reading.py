@@ -164,3 +164,29 @@ def test_each_part_is_searched_with_its_own_filters_and_read_from_its_own_passag
         in answer.text
     comment = next(c for c in answer.citations if c.hit.kind == "comment")
     assert answer.passages[comment.n - 1] is comment.hit
+
+
+def test_what_readers_said_about_a_post_is_read_from_comments_that_never_name_it(
+        hash_embedder):
+    """A comment speaks of its post without naming it: "what did readers say about <the
+    post>?" is answered from its comments, cited, and not from another post's comment."""
+    title = "Allotment Rent Review"
+    post = _hit(1, "The committee will review allotment rents at the spring meeting.", title,
+                date(2021, 3, 1))
+    replies = [_hit(2, "Fifty pounds a year is too much for a half plot.", title,
+                    date(2021, 3, 2), "comment", "Rowan"),
+               _hit(3, "Could the waiting list be published before then?", title,
+                    date(2021, 3, 3), "comment", "Ivy"),
+               _hit(4, "Lovely photos of the beans this week.", "Bean Harvest",
+                    date(2021, 8, 1), "comment", "Moss")]
+    class ByKind(FakeRetriever):  # "readers" implies comments: the search applies it
+        def search(self, query, k=5, **filters):
+            kind = filters.get("kind")
+            return [h for h in super().search(query, k, **filters) if kind in (None, h.kind)]
+
+    answer = Assistant(ByKind(hash_embedder, [post, *replies]),
+                       backend="extractive").ask(f"What did readers say about the {title}?")
+    assert not answer.refused, answer.text
+    cited = {c.hit.chunk_id for c in answer.citations}
+    assert cited and cited <= {"c2", "c3"}, answer.text
+    assert all(c.supported for c in answer.citations)
