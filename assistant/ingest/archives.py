@@ -25,6 +25,7 @@ from pathlib import Path, PurePosixPath
 
 from assistant.ingest.files import SUPPORTED_SUFFIXES, SkippedFile, decode_bytes, fmt_size
 from assistant.ingest.imported import Imported, merge
+from assistant.ingest.takeout import takeout_chrome
 
 __all__ = [
     "ARCHIVE_SUFFIXES",
@@ -158,6 +159,8 @@ def _refusal(info: zipfile.ZipInfo, name: str | None, max_bytes: int) -> str | N
         return "zip inside the zip (not opened: unzip it)"
     if suffix not in SUPPORTED_SUFFIXES:
         return f"zip member of unsupported type {suffix}"
+    if takeout_chrome(name):
+        return "Google Takeout page (not a post)"
     if info.flag_bits & _ENCRYPTED:
         return "zip member encrypted (password protected)"
     if info.file_size > max_bytes:

@@ -16,6 +16,7 @@ from assistant.ingest.ghost import NOT_GHOST, looks_like_ghost, read_ghost
 from assistant.ingest.htmlpage import looks_like_html, parse_html
 from assistant.ingest.imported import Imported
 from assistant.ingest.markdown import parse_markdown
+from assistant.ingest.takeout import looks_like_takeout, read_takeout
 from assistant.ingest.whitespace import prepare
 from assistant.ingest.wxr import looks_like_wxr, read_wxr
 from assistant.records import Post
@@ -45,6 +46,7 @@ _EXPORTS: tuple[tuple[Callable[[str], bool], Callable[[str, str], Imported]], ..
     (looks_like_wxr, read_wxr),
     (looks_like_blogger, read_blogger),
     (looks_like_disqus, read_disqus),
+    (looks_like_takeout, read_takeout),  # Blogger in Google Takeout: Atom too
     (looks_like_feed, read_feed),
 )
 
