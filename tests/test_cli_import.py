@@ -136,10 +136,14 @@ def test_refusals_are_one_line_exit_2_and_change_nothing(dirs, tmp_path, capsys,
     assert snapshot(corpus, index) == before
 
 
-def test_importing_from_inside_the_corpus_is_refused(dirs, capsys):
-    corpus, _ = dirs
+def test_importing_from_inside_the_corpus_or_a_folder_holding_it_is_refused(dirs, capsys):
+    corpus, index = dirs
+    before = snapshot(corpus, index)
     assert run(dirs, str(corpus / "first.md")) == 2
     assert "already in the corpus folder" in capsys.readouterr().err
+    assert run(dirs, str(corpus.parent)) == 2
+    assert "holds the corpus folder" in capsys.readouterr().err
+    assert snapshot(corpus, index) == before
 
 
 def _write(path, data: bytes):

@@ -49,16 +49,8 @@ def import_path(path: str | os.PathLike, corpus_dir: str | os.PathLike, *,
     path, a link, an unsupported type, nothing importable, or a different file already in
     the way without ``replace``."""
     given = Path(path)
-    if given.is_symlink():
-        raise ImportRefused(f"{given} is a link: links are not followed; import the file or "
-                            "folder it points to")
-    if not given.exists():
-        raise ImportRefused(f"{given} not found")
     corpus = Path(corpus_dir).resolve()
-    source = given.resolve()
-    if source == corpus or corpus in source.parents:
-        raise ImportRefused(f"{given} is already in the corpus folder {corpus}: run "
-                            "`python -m assistant index`")
+    source = _checked_source(given, corpus)
     name = _folder_name(source)
     folder = (corpus / name).resolve()
     if folder.parent != corpus:
@@ -86,6 +78,24 @@ def import_path(path: str | os.PathLike, corpus_dir: str | os.PathLike, *,
 
 
 _TEXT = (".txt", ".md", ".html")
+
+
+def _checked_source(given: Path, corpus: Path) -> Path:
+    """``given`` resolved, once it exists, is no link, and is neither in the corpus nor
+    holding it."""
+    if given.is_symlink():
+        raise ImportRefused(f"{given} is a link: links are not followed; import the file or "
+                            "folder it points to")
+    if not given.exists():
+        raise ImportRefused(f"{given} not found")
+    source = given.resolve()
+    if source == corpus or corpus in source.parents:
+        raise ImportRefused(f"{given} is already in the corpus folder {corpus}: run "
+                            "`python -m assistant index`")
+    if source in corpus.parents:
+        raise ImportRefused(f"{given} holds the corpus folder {corpus}: import the folder "
+                            "of posts or the export itself")
+    return source
 
 
 def _candidates(given: Path, source: Path) -> tuple[list[tuple[str, Path]],

@@ -218,6 +218,30 @@ def test_an_incremental_build_re_embeds_only_the_changed_member_and_drops_a_dele
     assert (store.stats()["posts"], store.stats()["comments"]) == (1, 0)
 
 
+def test_a_corrupt_zip_is_skipped_by_the_build_and_a_damaged_one_keeps_its_last_version(
+        tmp_path, hash_embedder):
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "loose.md").write_text(NOTE)
+    (corpus / "broken.zip").write_bytes(b"PK\x03\x04 truncated" * 8)
+    make_zip(corpus / "good.zip", {"n.txt": "Fence\n\nThe fence on plot 4 blew down."})
+    settings = Settings.from_env({})
+    report = build_index(corpus, tmp_path / "index", settings=settings, embedder=hash_embedder)
+    status = {f.source: (f.status, f.reason) for f in report.files}
+    assert status["broken.zip"][0] == "skipped"
+    assert status["broken.zip"][1].startswith("not a readable zip archive")
+    assert "\n" not in status["broken.zip"][1]
+    assert status["loose.md"][0] == status["good.zip"][0] == "added"
+
+    (corpus / "good.zip").write_bytes((corpus / "good.zip").read_bytes()[:40])  # damaged
+    report = build_index(corpus, tmp_path / "index", settings=settings, embedder=hash_embedder)
+    good = {f.source: f for f in report.files}["good.zip"]
+    assert good.status == "skipped" and "kept the previously indexed version" in good.reason
+    store = IndexStore.open(tmp_path / "index")
+    texts = [c.text for c in store.chunks_by_ids(store.all_ids().tolist()).values()]
+    assert any("plot 4 blew down" in t for t in texts) and store.stats()["posts"] == 2
+
+
 @pytest.mark.skipif(not REAL_BLOGGER.is_file(), reason="../shared/real-exports is not here")
 def test_the_real_blogger_export_zipped_reads_as_the_loose_file_does(tmp_path):
     loose = read_file(REAL_BLOGGER, "blogger.xml")
