@@ -12,6 +12,10 @@ the older "Back up content" export (``blogger``, with ``g/2005#kind`` categories
 - ``blogger:trashed``: a time stamp when the entry was moved to the bin (kept out);
 - ``blogger:filename``: the post's path on the blog (``/2011/10/nach-suzhou.html``).
 
+Spam the file does not mark is recognised as the older export's is (``exports.link_drop``):
+a comment by someone who is not one of the blog's authors holding a hand-written link to
+another site, or signed with a web address.
+
 Privacy decisions, enforced here: drafts, scheduled, deleted, trashed and spam entries never
 reach a ``Post``/``Comment``; author emails are never read and a name that is an email
 address is dropped (``exports.display_name``).
@@ -24,15 +28,18 @@ import xml.etree.ElementTree as ET
 from collections import Counter
 from dataclasses import dataclass, replace
 from datetime import date
+from urllib.parse import urlsplit
 
 from assistant.ingest.dates import parse_date
 from assistant.ingest.exports import (
     display_name,
     export_html_text,
     instant,
+    link_drop,
     parse_xml,
     root_name,
     title_from_body,
+    unescape_html,
 )
 from assistant.ingest.imported import Imported
 from assistant.ingest.threads import Reply, thread
@@ -63,8 +70,10 @@ class _Entry:
     guid: str
     title: str
     body: str
+    markup: str  # the body's HTML, for its links (spam)
     stamp: str
     author: str | None
+    author_uri: str | None
     tags: tuple[str, ...]
     url: str | None
     parent: str | None  # a comment's blogger:parent: a post's id or a comment's
@@ -90,7 +99,7 @@ def read_takeout(text: str, source: str) -> Imported:
                      "download the blog again from Google Takeout (takeout.google.com)")
     base = _blog_url(root)
     skipped: Counter[str] = Counter()
-    posts: dict[str, Post] = {}
+    posts: dict[str, tuple[_Entry, Post]] = {}
     comments: dict[str, _Entry] = {}
     for element in root.iter(f"{_ATOM}entry"):
         entry = _entry(element, base)
@@ -102,12 +111,12 @@ def read_takeout(text: str, source: str) -> Imported:
             if post is None:
                 skipped[reason or "empty"] += 1
             else:
-                posts[entry.guid] = post
+                posts[entry.guid] = (entry, post)
         else:
             skipped["unknown kind"] += 1
     by_post = _comments_by_post(comments, posts, skipped)
     kept = tuple(replace(post, comments=_thread(by_post.get(key, [])))
-                 for key, post in posts.items())
+                 for key, (_, post) in posts.items())
     return Imported.of(kept, skipped, norm_line(_text(root.find(f"{_ATOM}title"))))
 
 
@@ -130,13 +139,19 @@ def _entry(e: ET.Element, base: str) -> _Entry:
     filename = (e.findtext(f"{_B}filename") or "").strip()
     url = alternate or (f"{base}{filename}" if base and filename.startswith("/") else None)
     name = display_name(e.findtext(f"{_ATOM}author/{_ATOM}name") or "")
+    content = e.find(f"{_ATOM}content")
+    # Takeout writes HTML, escaped once or twice; "text" content is kept as lines.
+    html = content is None or (content.get("type") or "html").lower() != "text"
+    markup = unescape_html(content.text or "") if content is not None else ""
     return _Entry(
         kind=(e.findtext(f"{_B}type") or "").strip().lower(), status=status,
         guid=(e.findtext(f"{_ATOM}id") or "").strip(), title=_text(e.find(f"{_ATOM}title")),
-        body=_content(e.find(f"{_ATOM}content")),
+        body=export_html_text(markup) if html else clean_lines(markup.split("\n")),
+        markup=markup if html else "",
         stamp=(e.findtext(f"{_ATOM}published") or e.findtext(f"{_B}created")
                or e.findtext(f"{_ATOM}updated") or "").strip(),
         author=None if name is None or name.lower() in _NO_NAME else name,
+        author_uri=(e.findtext(f"{_ATOM}author/{_ATOM}uri") or "").strip() or None,
         tags=tuple(dict.fromkeys(norm_line(c.get("term") or "")
                                  for c in e.findall(f"{_ATOM}category")
                                  if (c.get("term") or "").strip())),
@@ -154,15 +169,6 @@ def _text(element: ET.Element | None) -> str:
     return norm_line(element.text or "")
 
 
-def _content(element: ET.Element | None) -> str:
-    """The body's text, paragraphs kept (Takeout writes HTML, escaped once or twice)."""
-    if element is None:
-        return ""
-    if (element.get("type") or "html").lower() == "text":
-        return clean_lines((element.text or "").split("\n"))
-    return export_html_text(element.text or "")
-
-
 def _post(entry: _Entry, source: str) -> Post | None:
     title = entry.title or title_from_body(entry.body)
     if not title:
@@ -176,12 +182,27 @@ def _date(stamp: str) -> date | None:
     return parse_date(stamp) if stamp else None
 
 
-def _comment_reason(c: _Entry) -> str | None:
-    if c.status != "live":
-        return c.status
-    if c.body.lower().startswith(_REMOVED):
-        return "removed"
-    return None if c.body else "empty"
+@dataclass(frozen=True)
+class _Judge:
+    """Which comments are kept: live ones, not removed, and not link-drop spam by someone
+    other than the blog's authors (``exports.link_drop``: Blogger marks little as spam)."""
+
+    owners: set[str]  # profile URIs of the posts' authors
+    hosts: set[str | None]  # the blog's own hosts: links there are not spam
+
+    @classmethod
+    def of(cls, posts: dict[str, tuple[_Entry, Post]]) -> _Judge:
+        return cls({e.author_uri for e, _ in posts.values() if e.author_uri},
+                   {urlsplit(p.url).hostname for _, p in posts.values() if p.url})
+
+    def reason(self, c: _Entry) -> str | None:
+        if c.status != "live":
+            return c.status
+        if c.body.lower().startswith(_REMOVED):
+            return "removed"
+        if c.author_uri not in self.owners and link_drop(c.author, c.markup, self.hosts):
+            return "spam"
+        return None if c.body else "empty"
 
 
 def _post_of(c: _Entry, comments: dict[str, _Entry]) -> str | None:
@@ -195,12 +216,13 @@ def _post_of(c: _Entry, comments: dict[str, _Entry]) -> str | None:
     return key
 
 
-def _comments_by_post(comments: dict[str, _Entry], posts: dict[str, Post],
+def _comments_by_post(comments: dict[str, _Entry], posts: dict[str, tuple[_Entry, Post]],
                       skipped: Counter[str]) -> dict[str, list[_Entry]]:
     """Kept comments grouped by the id of the kept post they belong to."""
+    judge = _Judge.of(posts)
     by_post: dict[str, list[_Entry]] = {}
     for c in comments.values():
-        reason = _comment_reason(c)
+        reason = judge.reason(c)
         post_key = _post_of(c, comments)
         if reason is None and post_key not in posts:
             reason = "orphan"  # its post is a draft, deleted, or not in this file

@@ -22,7 +22,7 @@ BLOG = "tag:blogger.com,1999:blog-77"
 
 def entry(kind: str, n: int, *, status: str = "LIVE", title: str = "", content: str = "",
           parent: int | None = None, reply_to: int | None = None, author: str = "Ivy",
-          when: str = "2021-05-01T10:00:00Z", extra: str = "") -> str:
+          when: str = "2021-05-01T10:00:00Z", extra: str = "", uri: str = "") -> str:
     links = ""
     if parent is not None:
         links += f"<blogger:parent>{BLOG}.post-{parent}</blogger:parent>"
@@ -33,7 +33,7 @@ def entry(kind: str, n: int, *, status: str = "LIVE", title: str = "", content: 
     return (f"<entry><id>{BLOG}.post-{n}</id>{links}<blogger:type>{kind}</blogger:type>"
             f"<blogger:status>{status}</blogger:status>"
             f"<author><name>{author}</name><email>{author.split()[0].lower()}@mail.example"
-            f"</email><uri></uri><blogger:type>BLOGGER</blogger:type></author>"
+            f"</email><uri>{uri}</uri><blogger:type>BLOGGER</blogger:type></author>"
             f"<title>{title}</title><content type='html'>{content}</content>"
             f"<blogger:created>{when}</blogger:created><published>{when}</published>"
             f"<updated>{when}</updated>{filename}{extra}</entry>")
@@ -123,6 +123,23 @@ def test_a_reply_whose_parent_was_deleted_answers_the_post():
     post = read_takeout(text, "feed.atom").posts[0]
     assert [(c.number, c.text, c.parent_id) for c in post.comments] == [
         ("1", "Replying to a ghost.", None)]
+
+
+def test_live_link_drop_comments_are_spam_unless_by_the_blogs_author_or_to_the_blog():
+    ivy = "https://www.blogger.com/profile/1"
+    link = "&lt;p&gt;See &lt;a href='{}'&gt;this&lt;/a&gt;.&lt;/p&gt;"
+    text = feed(
+        entry("POST", 1, title="Hello", content="Hi.", uri=ivy),
+        entry("COMMENT", 2, parent=1, author="Seo Bot",
+              content=link.format("https://cheap.example/deal")),
+        entry("COMMENT", 3, parent=1, author="cheap-pills.example", content="Nice post."),
+        entry("COMMENT", 4, parent=1, author="Tom",
+              content=link.format("https://quiet.example/2021/05/post-9.html")),
+        entry("COMMENT", 5, parent=1, author="Ivy", uri=ivy,
+              content=link.format("https://seeds.example/")))
+    imported = read_takeout(text, "feed.atom")
+    assert [c.author for c in imported.posts[0].comments] == ["Tom", "Ivy"]
+    assert dict(imported.left_out) == {"comment spam": 2}
 
 
 def test_without_a_blog_address_posts_have_no_url():
