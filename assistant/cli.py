@@ -1,4 +1,5 @@
-"""Command line: ``python -m assistant index | search | ask | stats | eval | serve | mcp``."""
+"""Command line: ``python -m assistant index | import | search | ask | stats | eval | serve |
+mcp``."""
 
 from __future__ import annotations
 
@@ -57,36 +58,56 @@ def _verify_index(settings: Settings, as_json: bool) -> int:
 
 
 def _cmd_index(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    if args.verify:
+        return _verify_index(settings, args.json)
+    return _build(settings, rebuild=args.rebuild, as_json=args.json)
+
+
+def _cmd_import(args: argparse.Namespace) -> int:
+    from assistant.ingest.importing import import_path
+
+    settings = _settings(args)
+    done = import_path(args.path, settings.corpus_dir, replace=args.replace,
+                       max_bytes=settings.max_file_bytes)
+    if not args.json:
+        where = Path(settings.corpus_dir) / done.folder
+        print(f"imported {args.path} into {where}: {len(done.copied)} files copied"
+              + (f", {len(done.unchanged)} already there" if done.unchanged else ""))
+        for relative, reason in done.not_taken:
+            print(f"  not copied {relative}  ({reason})")
+    return _build(settings, rebuild=False, as_json=args.json)
+
+
+def _build(settings: Settings, *, rebuild: bool, as_json: bool) -> int:
+    """Build or update the index (``index`` and ``import``), printing its report."""
     import sqlite3
 
     from tqdm import tqdm
 
-    from assistant.index.build import build_index
+    from assistant.index import build
 
-    settings = _settings(args)
-    if args.verify:
-        return _verify_index(settings, args.json)
     bar = None
 
     def progress(done: int, total: int) -> None:
         nonlocal bar
         if bar is None:  # rate (chunks/s) and time left from tqdm's smoothed average
             bar = tqdm(total=total, unit=" chunks", unit_scale=True, desc="embedding",
-                       disable=args.json, file=sys.stderr, smoothing=0.1,
+                       disable=as_json, file=sys.stderr, smoothing=0.1,
                        bar_format="{desc}: {percentage:3.0f}%|{bar}| {n_fmt}/{total_fmt} "
                                   "[{elapsed}<{remaining}, {rate_fmt}]")
         bar.update(done - bar.n)
 
-    try:
-        report = build_index(settings.corpus_dir, settings.index_dir, settings=settings,
-                             rebuild=args.rebuild, progress=progress)
+    try:  # looked up when called, so that tests can give the build a fake embedder
+        report = build.build_index(settings.corpus_dir, settings.index_dir, settings=settings,
+                                   rebuild=rebuild, progress=progress)
     except sqlite3.DatabaseError as exc:  # a version older than checksums, damaged
         raise RuntimeError(f"the index's chunk store could not be read ({exc}): rebuild it "
                            "with `python -m assistant index --rebuild`") from exc
     finally:
         if bar is not None:
             bar.close()
-    if args.json:
+    if as_json:
         print(json.dumps(report.as_dict(), indent=2))
         return 0
     for note in report.notes:
@@ -300,6 +321,14 @@ def build_parser() -> argparse.ArgumentParser:
                            "nothing (exit 1 if corrupt)")
     p.add_argument("--json", action="store_true", help="print the report as JSON")
     p.set_defaults(func=_cmd_index)
+
+    p = sub.add_parser("import", help="copy a file, folder or zip (a blog export, a Google "
+                                       "Takeout) into the corpus and update the index")
+    p.add_argument("path", type=Path, help="what to import")
+    p.add_argument("--replace", action="store_true",
+                   help="overwrite files of an earlier import whose content differs")
+    p.add_argument("--json", action="store_true", help="print the build report as JSON")
+    p.set_defaults(func=_cmd_import)
 
     p = sub.add_parser("search", help="retrieve passages")
     p.add_argument("query")

@@ -3,7 +3,7 @@
 probe per re-index, each judged by the tab's per-file report.
 
 Empty, blank, binary and disguised files (a PNG named ``.txt``, a zip named ``.md``, a
-program named ``.htm``), unsupported types, a file over the size limit, badly encoded text,
+program named ``.htm``), a zip bomb and a zip of ``../`` paths, unsupported types, a file over the size limit, badly encoded text,
 hostile names (``../``, backslashes, NUL, 300 characters, ``.env``, HTML), many files at
 once, and file references that were never uploaded (``/etc/passwd``, a corpus file). A
 refusal must give its reason; a file taken must land under ``corpus/uploads`` and be
@@ -59,10 +59,11 @@ def _post(n: int, title: str) -> str:
     return f"Friday {n} March 2014\n\n{title}\n\nA short post about {title.lower()} ({n}).\n"
 
 
-def _zip() -> bytes:
+def _zip(members: dict[str, str | bytes] | None = None) -> bytes:
     buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        archive.writestr("post.txt", _post(1, "Zipped Post"))
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, data in (members or {"post.txt": _post(1, "Zipped Post")}).items():
+            archive.writestr(name, data)
     return buffer.getvalue()
 
 
@@ -81,7 +82,11 @@ def upload_probes(settings, limit_mb: float, many: int) -> tuple[Upload, ...]:
         one("whitespace only", "blank.md", b"  \n\n\t \n"),
         one("binary bytes named .txt", "data.txt", bytes(range(256)) * 8),
         one("a PNG renamed .txt", "photo.txt", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" * 40),
-        one("a zip", "posts.zip", _zip()),
+        one("a zip", "posts.zip", _zip(),
+            "a zip of posts is stored as the zip and read in place (ingest.archives)"),
+        one("a zip bomb", "bomb.zip", _zip({"bomb.txt": b"pay " * (1024 * 1024)})),
+        one("a zip of ../ and absolute paths", "evil.zip",
+            _zip({"../evil.txt": _post(10, "Evil"), "/etc/evil.txt": _post(11, "Evil")})),
         one("a zip renamed .md", "posts.md", _zip()),
         one("a program renamed .htm", "setup.htm", b"MZ\x90\x00\x03\x00\x00\x00" + bytes(400)),
         one("a PDF", "paper.pdf", b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<<>>\nendobj\n"),

@@ -17,6 +17,7 @@ import numpy as np
 
 from assistant.index.files import FileRow
 from assistant.index.lexical import LexicalRow, passage_text
+from assistant.ingest.archives import is_archive
 from assistant.records import Chunk, faiss_id
 
 __all__ = ["CHUNKS_FILE", "CHUNK_COLUMNS", "ChunkStore", "ChunkWriter", "chunk_from_row",
@@ -238,13 +239,24 @@ class ChunkStore:
         return np.fromiter((r[0] for r in self.db.execute("SELECT id FROM chunks")),
                            dtype=np.int64)
 
+    def _rows_by_source(self, columns: str, sources: Iterable[str]) -> Iterator[tuple]:
+        """``(source, *columns)`` of every passage of ``sources``: its own, and for an
+        archive (``ingest.archives``) its members', whose sources are ``<archive>/<member>``:
+        each counted under the archive, the file the corpus holds."""
+        wanted = sorted(set(sources))
+        for part in _batches(wanted):
+            yield from self.db.execute(
+                f"SELECT source, {columns} FROM chunks WHERE source IN ({_marks(part)})", part)
+        for source in filter(is_archive, wanted):  # "0" sorts just after "/": a prefix range
+            yield from self.db.execute(
+                f"SELECT ?, {columns} FROM chunks WHERE source >= ? AND source < ?",
+                (source, f"{source}/", f"{source}0"))
+
     def ids_by_source(self, sources: Iterable[str]) -> dict[str, np.ndarray]:
-        """The ids of each of ``sources`` that has passages."""
+        """The ids of each of ``sources`` that has passages (an archive's: its members')."""
         found: dict[str, list[int]] = {}
-        for part in _batches(sorted(sources)):
-            for source, row_id in self.db.execute(
-                    f"SELECT source, id FROM chunks WHERE source IN ({_marks(part)})", part):
-                found.setdefault(source, []).append(row_id)
+        for source, row_id in self._rows_by_source("id", sources):
+            found.setdefault(source, []).append(row_id)
         return {source: np.asarray(ids, np.int64) for source, ids in found.items()}
 
     def units_by_source(self, sources: Iterable[str]) -> dict[str, dict[str, frozenset[int]]]:
@@ -252,24 +264,28 @@ class ChunkStore:
         comment (``post_id#number``): what a build compares to count posts and comments
         added, changed and removed."""
         found: dict[str, dict[str, set[int]]] = {}
-        for part in _batches(sorted(sources)):
-            for source, post_id, number, row_id in self.db.execute(
-                    "SELECT source, post_id, comment_number, id FROM chunks "
-                    f"WHERE source IN ({_marks(part)})", part):
-                key = f"{post_id}#{number}" if number else post_id
-                found.setdefault(source, {}).setdefault(key, set()).add(row_id)
+        for source, post_id, number, row_id in self._rows_by_source(
+                "post_id, comment_number, id", sources):
+            key = f"{post_id}#{number}" if number else post_id
+            found.setdefault(source, {}).setdefault(key, set()).add(row_id)
         return {source: {k: frozenset(v) for k, v in units.items()}
                 for source, units in found.items()}
 
     def post_counts(self, sources: set[str] | None = None) -> tuple[int, int]:
-        """(posts, comments) in ``sources`` (all when None); a post lives in one source."""
+        """(posts, comments) in ``sources`` (all when None; an archive's: its members');
+        a post lives in one source."""
         query = ("SELECT COUNT(DISTINCT post_id), COUNT(DISTINCT CASE WHEN kind = 'comment' "
                  "THEN post_id || '#' || comment_number END) FROM chunks")
         if sources is None:
             return tuple(self.db.execute(query).fetchone())
         posts = comments = 0
-        for part in _batches(sorted(sources)):
+        wanted = sorted(sources)
+        for part in _batches(wanted):
             p, c = self.db.execute(f"{query} WHERE source IN ({_marks(part)})", part).fetchone()
+            posts, comments = posts + p, comments + c
+        for source in filter(is_archive, wanted):
+            p, c = self.db.execute(f"{query} WHERE source >= ? AND source < ?",
+                                   (f"{source}/", f"{source}0")).fetchone()
             posts, comments = posts + p, comments + c
         return posts, comments
 

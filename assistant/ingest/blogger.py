@@ -22,7 +22,13 @@ from datetime import date
 from urllib.parse import urlsplit
 
 from assistant.ingest.dates import parse_date
-from assistant.ingest.exports import instant, parse_xml, title_from_body, unescape_html
+from assistant.ingest.exports import (
+    instant,
+    link_drop,
+    parse_xml,
+    title_from_body,
+    unescape_html,
+)
 from assistant.ingest.htmlpage import html_text
 from assistant.ingest.imported import Imported
 from assistant.ingest.threads import Reply, thread
@@ -44,8 +50,6 @@ _KIND_PREFIX = "http://schemas.google.com/blogger/2008/kind#"
 _SNIFF_CHARS = 65536  # the kind of the first entry (Blogger writes the template first)
 _FEED_RE = re.compile(r"<(?:\w+:)?feed[\s>]")
 _REMOVED = "this comment has been removed by"
-_ANCHOR_RE = re.compile(r"<a\s[^>]*?href\s*=\s*[\"']?\s*(https?://[^\"'\s>]+)", re.I)
-_WEB_NAME_RE = re.compile(r"^(?:https?://)?(?:[\w-]+\.)+[a-z]{2,}(?:/\S*)?$", re.I)
 _NUM_RE = re.compile(r"(\d+)$")
 _SELF_POST_RE = re.compile(r"/(\d+)/comments/default/\d+$")
 # Names Blogger writes where there is none: an anonymous commenter, a deleted profile.
@@ -222,15 +226,9 @@ class _Judge:
             return "draft"
         if c.removed:
             return "removed"
-        if c.author_uri not in self.owners and self._spam(c):
+        if c.author_uri not in self.owners and link_drop(c.author, c.raw_html, self.hosts):
             return "spam"
         return None if c.body else "empty"
-
-    def _spam(self, c: _Entry) -> bool:
-        if c.author and _WEB_NAME_RE.match(c.author):
-            return True
-        return any(urlsplit(href).hostname not in self.hosts
-                   for href in _ANCHOR_RE.findall(c.raw_html))
 
 
 def _comments_by_post(entries: list[_Entry], posts: dict[str, tuple[_Entry, Post]],

@@ -23,6 +23,7 @@ __all__ = [
     "display_name",
     "export_html_text",
     "instant",
+    "link_drop",
     "parse_xml",
     "root_name",
     "title_from_body",
@@ -37,6 +38,8 @@ _ROOT_RE = re.compile(r"(?:\s|<\?.*?\?>|<!--.*?-->)*"
 _TAG_RE = re.compile(r"<[A-Za-z/!]")
 _ESCAPED_TAG_RE = re.compile(r"&lt;/?[A-Za-z!]")
 _EMAIL_RE = re.compile(r"[\w.+-]+@[\w-]+\.[\w.-]+")
+_ANCHOR_RE = re.compile(r"<a\s[^>]*?href\s*=\s*[\"']?\s*(https?://[^\"'\s>]+)", re.I)
+_WEB_NAME_RE = re.compile(r"^(?:https?://)?(?:[\w-]+\.)+[a-z]{2,}(?:/\S*)?$", re.I)
 _TITLE_WORDS = 8
 
 
@@ -101,6 +104,15 @@ def instant(stamp: str) -> tuple[int, float, str]:
     if when.tzinfo is None:
         when = when.replace(tzinfo=timezone.utc)
     return 0, when.timestamp(), stamp
+
+
+def link_drop(author: str | None, markup: str, hosts: set[str | None]) -> bool:
+    """Whether a comment is link-drop spam, as Blogger exports hold it (they carry no spam
+    flag): signed with a web address, or holding a hand-written link to a site other than
+    ``hosts`` (the blog's own). Callers exempt the blog's own authors."""
+    if author and _WEB_NAME_RE.match(author):
+        return True
+    return any(urlsplit(href).hostname not in hosts for href in _ANCHOR_RE.findall(markup))
 
 
 def display_name(raw: str) -> str | None:

@@ -9,11 +9,13 @@ __all__ = [
     "SUPPORTED_SUFFIXES",
     "SkippedFile",
     "check_suffix",
+    "decode_bytes",
+    "fmt_size",
     "read_text",
 ]
 
 SUPPORTED_SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm", ".text", ".xml", ".json",
-                      "")
+                      ".atom", ".zip", "")
 
 _SNIFF_BYTES = 8192
 _CONTROL_SHARE = 0.05  # more control characters than this in the first 8 KB: binary
@@ -37,12 +39,18 @@ def read_text(path: Path, max_bytes: int) -> str:
     try:
         size = path.stat().st_size
         if size > max_bytes:
-            raise SkippedFile(f"too large: {_fmt_size(size)} > {_fmt_size(max_bytes)} limit")
+            raise SkippedFile(f"too large: {fmt_size(size)} > {fmt_size(max_bytes)} limit")
         data = path.read_bytes()
     except OSError as exc:
         raise SkippedFile(f"unreadable: {exc.strerror or exc.__class__.__name__}") from exc
     if len(data) > max_bytes:  # grew since stat()
-        raise SkippedFile(f"too large: {_fmt_size(len(data))} > {_fmt_size(max_bytes)} limit")
+        raise SkippedFile(f"too large: {fmt_size(len(data))} > {fmt_size(max_bytes)} limit")
+    return decode_bytes(data)
+
+
+def decode_bytes(data: bytes) -> str:
+    """A file's bytes (on disk or a zip member) as text. Raises ``SkippedFile`` for empty,
+    blank and binary data."""
     if not data:
         raise SkippedFile("empty file")
     text = _decode(data)
@@ -51,7 +59,7 @@ def read_text(path: Path, max_bytes: int) -> str:
     return text
 
 
-def _fmt_size(n: int) -> str:
+def fmt_size(n: int) -> str:
     """``25.3 MB``, ``20 MB``, ``12 KB``, ``300 bytes``."""
     for unit, scale in (("MB", _MIB), ("KB", 1024)):
         if n >= scale:

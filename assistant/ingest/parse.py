@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+from assistant.ingest.archives import is_archive, read_zip
 from assistant.ingest.blogger import looks_like_blogger, read_blogger
 from assistant.ingest.blogtext import parse_blog_text
 from assistant.ingest.disqus import looks_like_disqus, read_disqus
@@ -15,6 +16,7 @@ from assistant.ingest.ghost import NOT_GHOST, looks_like_ghost, read_ghost
 from assistant.ingest.htmlpage import looks_like_html, parse_html
 from assistant.ingest.imported import Imported
 from assistant.ingest.markdown import parse_markdown
+from assistant.ingest.takeout import looks_like_takeout, read_takeout
 from assistant.ingest.whitespace import prepare
 from assistant.ingest.wxr import looks_like_wxr, read_wxr
 from assistant.records import Post
@@ -44,6 +46,7 @@ _EXPORTS: tuple[tuple[Callable[[str], bool], Callable[[str, str], Imported]], ..
     (looks_like_wxr, read_wxr),
     (looks_like_blogger, read_blogger),
     (looks_like_disqus, read_disqus),
+    (looks_like_takeout, read_takeout),  # Blogger in Google Takeout: Atom too
     (looks_like_feed, read_feed),
 )
 
@@ -57,6 +60,8 @@ def read_file(path: Path, source: str, max_bytes: int = 20 * 1024 * 1024) -> Imp
     """Read one file: its posts, what it left out by reason, its blog title. Raises
     ``SkippedFile`` for empty, binary, oversized files and for one that yields no post."""
     path = Path(path)
+    if is_archive(path.name):  # read in place, each member as a file (``archives``)
+        return read_zip(path, source, max_bytes, read_source_text)
     imported = read_source_text(read_text(path, max_bytes), source, path.suffix.lower())
     if not imported.posts:
         raise SkippedFile("no text found")
@@ -87,7 +92,7 @@ def read_source_text(text: str, source: str, suffix: str = ".txt") -> Imported:
     for looks_like, read in _EXPORTS:
         if looks_like(text):
             return read(text, source)
-    if suffix == ".xml":
+    if suffix in (".xml", ".atom"):
         raise SkippedFile("an XML file that is neither a WordPress (WXR), Blogger or Disqus "
                           "export nor an RSS or Atom feed; export the blog from its Tools or "
                           "Settings page")

@@ -182,9 +182,11 @@ def archive_tab(assistant: Any, settings: Settings) -> ArchivePanel:
         stats = gr.HTML(index_stats_html(assistant), elem_id="stats-html", padding=False)
         refresh = gr.Button("Refresh", size="sm")
     with gr.Column(scale=1):
-        gr.Markdown("### Add posts\nUpload blog posts as text, Markdown or HTML (up to "
-                    f"{float(settings.max_upload_mb):g} MB each). They are saved in the corpus "
-                    "folder and indexed; only new or changed passages are embedded.")
+        gr.Markdown("### Add posts\nUpload blog posts as text, Markdown or HTML, or a blog "
+                    "export (WordPress, Blogger, Disqus, Ghost, Google Takeout, or a zip of "
+                    f"them; up to {float(settings.max_upload_mb):g} MB each). They are saved "
+                    "in the corpus folder and indexed; only new or changed passages are "
+                    "embedded.")
         files = gr.File(file_count="multiple", file_types=list(ALLOWED_UPLOAD_SUFFIXES),
                         label="Files to add", elem_id="upload")
         reindex = gr.Button("Add and re-index", variant="primary", elem_id="reindex-btn")

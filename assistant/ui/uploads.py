@@ -5,8 +5,9 @@ Security, enforced here: a file is written only inside ``<corpus>/uploads`` unde
 ``[A-Za-z0-9._-]`` (no folders, no leading dot), only with a suffix the corpus reader
 parses, never over the size limit, only when its content is text by the build's own
 reading (``ingest.files.read_text``: a PNG renamed ``.txt`` is refused here, not skipped by
-every later build), and never over an existing file (a numbered name is picked instead;
-identical content is skipped).
+every later build; a zip only when the build finds posts in it, ``ingest.archives``, and it
+is stored as the zip, read in place), and never over an existing file (a numbered name is
+picked instead; identical content is skipped).
 """
 
 from __future__ import annotations
@@ -21,7 +22,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from assistant.hashing import sha256_file
-from assistant.ingest.files import SkippedFile, read_text
+from assistant.ingest.archives import is_archive
+from assistant.ingest.files import SUPPORTED_SUFFIXES, SkippedFile, read_text
+from assistant.ingest.parse import read_file
 from assistant.settings import Settings
 
 if TYPE_CHECKING:
@@ -38,7 +41,11 @@ __all__ = [
     "save_uploads",
 ]
 
-ALLOWED_UPLOAD_SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm")
+# Posts as text, and blog exports (WordPress/Blogger/Disqus XML, Takeout Atom, Ghost JSON,
+# Jekyll YAML, zips of any of them): each only once the corpus reader parses its kind.
+ALLOWED_UPLOAD_SUFFIXES = tuple(s for s in (".txt", ".md", ".markdown", ".html", ".htm",
+                                            ".xml", ".atom", ".json", ".zip", ".yml", ".yaml")
+                                if s in SUPPORTED_SUFFIXES)
 UPLOAD_FOLDER = "uploads"
 
 
@@ -88,7 +95,14 @@ _SIGNATURES = ((b"\x89PNG", "a PNG image"), (b"\xff\xd8\xff", "a JPEG image"),
 
 
 def _not_text(path: Path, max_bytes: int) -> str | None:
-    """Why the build would skip ``path`` (binary, undecodable, blank), or None."""
+    """Why the build would skip ``path`` (binary, undecodable, blank; a zip: no posts in
+    it, or refused), or None."""
+    if is_archive(path.name):
+        try:
+            read_file(path, path.name, max_bytes)
+        except SkippedFile as exc:
+            return f"not taken: {exc}"
+        return None
     try:
         read_text(path, max_bytes)
     except SkippedFile as exc:

@@ -112,6 +112,33 @@ def test_reindex_reports_each_file(hash_index, tmp_path, monkeypatch):
     assert "posts" in stats and _stats_html(fake).count("stat") >= 4
 
 
+def test_an_uploaded_zip_is_indexed_in_place_and_cited_by_member(hash_index, tmp_path,
+                                                                monkeypatch):
+    import zipfile
+
+    from assistant.index.build import build_index
+
+    fake = FakeAssistant(_retriever(hash_index))
+    real_build = build_index
+
+    def build_with_hash(*args, **kwargs):
+        kwargs["embedder"] = HashEmbedder()
+        return real_build(*args, **kwargs)
+
+    monkeypatch.setattr("assistant.index.build.build_index", build_with_hash)
+    monkeypatch.setattr(type(fake.retriever), "open", classmethod(
+        lambda cls, index_dir, settings=None, embedder=None: _retriever(hash_index)))
+    upload = tmp_path / "site.zip"
+    with zipfile.ZipFile(upload, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("posts/heron.md", "# Herons\n\nA grey heron fished the canal lock.")
+    report, _, _ = ArchiveHandlers(fake, hash_index).reindex([str(upload)],
+                                                             progress=lambda *a, **k: None)
+    assert "uploads/site.zip" in report and "added" in report
+    assert (hash_index.corpus_dir / "uploads" / "site.zip").is_file()
+    hit = fake.retriever.search("grey heron canal lock", k=1)[0]
+    assert hit.source == "uploads/site.zip/posts/heron.md"
+
+
 def test_page_api_answers_searches_and_refuses(hash_index):
     fake = FakeAssistant(_retriever(hash_index), min_score=0.0)
     api = PageApi(fake)
