@@ -113,7 +113,8 @@ def _build(settings: Settings, *, rebuild: bool, as_json: bool) -> int:
     for note in report.notes:
         print(f"note: {note}")
     for f in report.files:
-        detail = f"{f.posts} posts, {f.chunks} chunks" if f.status != "skipped" else f.reason
+        detail = (f.reason if f.status in ("skipped", "attached")
+                  else f"{f.posts} posts, {f.chunks} chunks")
         print(f"  {f.status:<9} {f.source}" + (f"  ({detail})" if detail else ""))
     print(report.summary())
     if not report.published:
@@ -160,7 +161,9 @@ def _cmd_stats(args: argparse.Namespace) -> int:
         return 0
     rows = [("posts", stats["posts"]), ("comments", stats["comments"]),
             ("chunks", stats["chunks"]),
-            ("files", f"{stats['files_indexed']} indexed, {stats['files_skipped']} skipped"),
+            ("files", f"{stats['files_indexed']} indexed, {stats['files_skipped']} skipped"
+                      + (f", {stats['files_attached']} comment files attached to their posts"
+                         if stats.get("files_attached") else "")),
             ("model", f"{stats['embedding_model']} ({stats['embedding_dim']}-d)"),
             ("index size", f"{stats['index_bytes'] / 1e6:.1f} MB"),
             ("built at", stats["built_at"]), ("path", stats["path"])]

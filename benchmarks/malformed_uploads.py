@@ -3,12 +3,13 @@
 probe per re-index, each judged by the tab's per-file report.
 
 Empty, blank, binary and disguised files (a PNG named ``.txt``, a zip named ``.md``, a
-program named ``.htm``), a zip bomb and a zip of ``../`` paths, unsupported types, a file over the size limit, badly encoded text,
-hostile names (``../``, backslashes, NUL, 300 characters, ``.env``, HTML), many files at
-once, and file references that were never uploaded (``/etc/passwd``, a corpus file). A
-refusal must give its reason; a file taken must land under ``corpus/uploads`` and be
-indexed, never skipped later. Last, the posts indexed before must still be found and no
-file may have appeared outside ``corpus/uploads``. Part of ``benchmarks.malformed``.
+program named ``.htm``), a zip bomb and a zip of ``../`` paths, unsupported types, a file
+over the size limit, badly encoded text, hostile names (``../``, backslashes, NUL, 300
+characters, ``.env``, HTML), many files at once, and file references that were never
+uploaded (``/etc/passwd``, a corpus file). A refusal must give its reason; a file taken
+must land under ``corpus/uploads`` and be indexed, never skipped later. Last, the posts
+indexed before must still be found and no file may have appeared outside
+``corpus/uploads``. Part of ``benchmarks.malformed``.
 """
 
 from __future__ import annotations

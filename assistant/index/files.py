@@ -30,7 +30,7 @@ class FileRow:
     sha256: str | None
     size: int | None
     mtime_ns: int | None
-    status: str                # indexed | skipped
+    status: str                # indexed | skipped | attached (read with a post: ``companions``)
     reason: str | None = None  # why it was skipped
     posts: int = 0
     chunks: int = 0

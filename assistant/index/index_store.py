@@ -107,6 +107,7 @@ class IndexStore(ChunkStore):
             "comments": counts.comments if counts else 0,
             "chunks": counts.chunks if counts else 0,
             "files_indexed": files.get("indexed", 0), "files_skipped": files.get("skipped", 0),
+            "files_attached": files.get("attached", 0),
             "embedding_model": self.manifest.embedding_model,
             "embedding_dim": self.manifest.embedding_dim,
             "dense_index": self.manifest.dense.description,
@@ -115,7 +116,7 @@ class IndexStore(ChunkStore):
             "version": self.path.name, "path": str(self.path),
             "left_out": _summed(row.left_out_counts for row in sources),
             "skipped_by_reason": _summed({_reason_kind(row.reason): 1} for row in sources
-                                         if not row.indexed),
+                                         if row.status == "skipped"),
             "blog_titles": _blog_titles(sources),
             "sources": [{"source": row.source, "status": row.status, "reason": row.reason,
                          "posts": row.posts, "comments": row.comments,

@@ -52,6 +52,7 @@ class ParseJob:
     source: str
     max_bytes: int
     config: ChunkerConfig
+    companions: tuple[str, ...] = ()  # its Staticman comment files' paths (``companions``)
 
 
 @dataclass(frozen=True)
@@ -68,7 +69,8 @@ class Parsed:
 
 
 def _parse_chunks(job: ParseJob) -> Parsed:
-    imported = read_file(Path(job.path), job.source, max_bytes=job.max_bytes)
+    imported = read_file(Path(job.path), job.source, max_bytes=job.max_bytes,
+                         companions=job.companions)
     posts = imported.posts
     return Parsed([c for post in posts for c in chunk_post(post, job.config)], len(posts),
                   sum(len(p.comments) for p in posts), format_left_out(imported.left_out),
@@ -114,8 +116,8 @@ class ParsePool:
         self.config = config
         self._pool = None
 
-    def job(self, path: str, source: str) -> ParseJob:
-        return ParseJob(path, source, self.max_bytes, self.config)
+    def job(self, path: str, source: str, companions: tuple[str, ...] = ()) -> ParseJob:
+        return ParseJob(path, source, self.max_bytes, self.config, companions)
 
     def map(self, fn: Callable, jobs: list) -> Iterator:
         if self.workers <= 1 or len(jobs) < (PARALLEL_PARSE_MIN_FILES if self.auto else 2):

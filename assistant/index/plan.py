@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from assistant.hashing import sha256_file
+from assistant.index.companions import Companions, combined_digest, find_companions
 from assistant.index.files import CorpusFile, FileRow, walk_corpus
 from assistant.index.parse_pool import Parsed, ParsePool, parse_again, parse_for_plan
 from assistant.index.report import Changes, FileReport
@@ -55,6 +56,7 @@ class FileChunks:
     chunks: Callable[[], list[Chunk]] | None = None  # kept from planning, or given
     # The ids of each post body and comment (``units``), to count what changed.
     units: dict[str, frozenset[int]] = field(default_factory=dict)
+    companions: tuple[str, ...] = ()  # the paths of its comment files, read with it
 
     @property
     def to_embed(self) -> int:
@@ -88,6 +90,7 @@ class _ToParse:
     file: CorpusFile
     sha256: str
     old: FileRow | None
+    companions: tuple[str, ...] = ()
 
     def row(self, status: str, reason: str | None = None, parsed: Parsed | None = None,
             chunks: int = 0) -> FileRow:
@@ -122,8 +125,8 @@ def plan_corpus(corpus_dir: Path, previous: ChunkStore | None, parser: ParsePool
     known = previous.file_rows() if previous is not None else {}
     plan = Plan(previous_rows=known)
     files = walk_corpus(corpus_dir)
-    to_parse = _unchanged_or_to_parse(plan, files, known, reparse_all)
-    parsed = parser.map(parse_for_plan, [parser.job(t.file.path, t.file.source)
+    to_parse = _unchanged_or_to_parse(plan, files, known, reparse_all, find_companions(files))
+    parsed = parser.map(parse_for_plan, [parser.job(t.file.path, t.file.source, t.companions)
                                          for t in to_parse])
     kept = 0  # chunks kept from planning for writing, up to PLAN_KEEP_CHUNKS
     for item, result in zip(to_parse, parsed, strict=True):
@@ -143,17 +146,30 @@ def plan_corpus(corpus_dir: Path, previous: ChunkStore | None, parser: ParsePool
     return plan
 
 
+def _digest(file: CorpusFile, old: FileRow | None) -> str:
+    """A file's sha256; not hashed again when its size and mtime match its row's."""
+    if old is not None and old.size == file.size and old.mtime_ns == file.mtime_ns:
+        return old.sha256
+    return sha256_file(file.path)
+
+
 def _unchanged_or_to_parse(plan: Plan, files: list[CorpusFile], known: dict[str, FileRow],
-                           reparse_all: bool) -> list[_ToParse]:
+                           reparse_all: bool, links: Companions) -> list[_ToParse]:
     """Put the unchanged files in ``plan``; the others, in order, are to be parsed (their
-    slots in the plan held open). A file whose size and mtime match is not hashed again."""
+    slots in the plan held open). A file whose size and mtime match is not hashed again;
+    comment files go with their posts (``companions``)."""
     to_parse: list[_ToParse] = []
     for file in files:
         old = known.get(file.source)
-        if old is not None and old.size == file.size and old.mtime_ns == file.mtime_ns:
-            sha = old.sha256
+        if file.source in links.post_of or file.source in links.orphans:
+            _companion(plan, file, _digest(file, old), links)
+            continue
+        attached = links.of_post.get(file.source, ())
+        if attached:  # its row holds the combined digest: its own is hashed every time
+            sha = combined_digest(sha256_file(file.path), [
+                (c.source, _digest(c, known.get(c.source))) for c in attached])
         else:
-            sha = sha256_file(file.path)
+            sha = _digest(file, old)
         if old is not None and old.sha256 == sha and not reparse_all:
             plan.file_rows.append(old.restat(file.size, file.mtime_ns))
             if old.indexed:
@@ -163,10 +179,20 @@ def _unchanged_or_to_parse(plan: Plan, files: list[CorpusFile], known: dict[str,
             else:
                 plan.reports.append(FileReport(file.source, "skipped", old.reason))
             continue
-        to_parse.append(_ToParse(len(plan.reports), file, sha, old))
+        to_parse.append(_ToParse(len(plan.reports), file, sha, old,
+                                 tuple(c.path for c in attached)))
         plan.reports.append(None)
         plan.file_rows.append(None)
     return to_parse
+
+
+def _companion(plan: Plan, file: CorpusFile, sha: str, links: Companions) -> None:
+    """A comment file: attached to its post (read with it), or skipped when it has none."""
+    post = links.post_of.get(file.source)
+    status, reason = ("attached", f"comments of {post}") if post else (
+        "skipped", links.orphans[file.source])
+    plan.file_rows.append(FileRow(file.source, sha, file.size, file.mtime_ns, status, reason))
+    plan.reports.append(FileReport(file.source, status, reason))
 
 
 def _skipped(plan: Plan, item: _ToParse, reason: str) -> None:
@@ -189,7 +215,7 @@ def _parsed(plan: Plan, item: _ToParse, result: Parsed, kept: int) -> int:
     plan.files.append(FileChunks(item.file.source, ids, np.zeros(len(ids), bool),
                                  path=item.file.path,
                                  chunks=(lambda c=chunks: c) if keep else None,
-                                 units=units(chunks)))
+                                 units=units(chunks), companions=item.companions))
     status = "updated" if item.old is not None and item.old.indexed else "added"
     plan.file_rows[item.slot] = item.row("indexed", None, result, len(ids))
     plan.reports[item.slot] = FileReport(item.file.source, status, None, result.posts,
@@ -235,7 +261,7 @@ def _changes(plan: Plan, previous: ChunkStore | None) -> Changes:
 
 def planned_chunks(plan: Plan, parser: ParsePool) -> Iterator[tuple[FileChunks, list[Chunk]]]:
     """Each planned file with its chunks, produced again (parsed in ``parser``'s workers)."""
-    jobs = [parser.job(f.path, f.source) for f in plan.files if f.chunks is None]
+    jobs = [parser.job(f.path, f.source, f.companions) for f in plan.files if f.chunks is None]
     parsed = parser.map(parse_again, jobs)
     for file in plan.files:
         chunks = file.chunks() if file.chunks is not None else next(parsed)

@@ -10,7 +10,7 @@ __all__ = ["BuildReport", "Changes", "FileReport"]
 @dataclass(frozen=True)
 class FileReport:
     source: str
-    status: str  # added | updated | unchanged | removed | skipped
+    status: str  # added | updated | unchanged | removed | skipped | attached (``companions``)
     reason: str | None = None
     posts: int = 0
     chunks: int = 0
@@ -73,10 +73,16 @@ class BuildReport:
     def skipped(self) -> list[FileReport]:
         return self._with("skipped")
 
+    @property
+    def attached(self) -> list[FileReport]:
+        """Comment files read with their posts (a static site's Staticman files)."""
+        return self._with("attached")
+
     def summary(self) -> str:
+        attached = f", {len(self.attached)} attached" if self.attached else ""
         return (f"{len(self.added)} added, {len(self.updated)} updated, "
                 f"{len(self.removed)} removed, {len(self.unchanged)} unchanged, "
-                f"{len(self.skipped)} skipped files; chunks +{self.chunks_added} "
+                f"{len(self.skipped)} skipped{attached} files; chunks +{self.chunks_added} "
                 f"-{self.chunks_removed} = {self.chunks_total}; {self.changes.summary()} "
                 f"in {self.seconds:.1f}s")
 

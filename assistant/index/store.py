@@ -50,7 +50,7 @@ CREATE TABLE IF NOT EXISTS files (
     sha256 TEXT,
     size INTEGER,
     mtime_ns INTEGER,
-    status TEXT NOT NULL,            -- indexed | skipped
+    status TEXT NOT NULL,            -- indexed | skipped | attached (read with its post)
     reason TEXT,
     posts INTEGER NOT NULL DEFAULT 0,
     chunks INTEGER NOT NULL DEFAULT 0,

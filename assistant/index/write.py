@@ -130,7 +130,7 @@ class Outline:
         """Whether writing would differ from the published version at all."""
         plan = self.plan
         if self.previous is None or plan.to_embed or len(plan.removed_ids) or any(
-                r.status not in ("unchanged", "skipped") for r in plan.reports):
+                r.status not in ("unchanged", "skipped", "attached") for r in plan.reports):
             return True
         return {r.source: r for r in plan.file_rows} != plan.previous_rows
 

@@ -5,8 +5,15 @@
 
 - ``blogtext``: the blog-text export (the shipped corpus), its ``comments`` numbered and nested;
 - ``webpage``: a web page saved as text (chrome removed), or a plain note;
-- ``markdown``: Markdown through markdown-it-py, with ``frontmatter`` read by PyYAML;
-- ``htmlpage``: HTML (named so as not to shadow the standard library's ``html``).
+- ``markdown``: Markdown through markdown-it-py, with ``frontmatter`` read by PyYAML (or
+  ``tomllib`` for Hugo) and ``templates`` (Liquid, shortcodes, kramdown footnotes) stripped;
+  ``staticman``: a static site's comment files, read with their post;
+- ``htmlpage``: HTML (named so as not to shadow the standard library's ``html``);
+- blog exports, sniffed by content (``exports`` holds what they share, ``threads`` the one
+  comment threading, ``imported`` the record each yields): ``wxr`` (WordPress), ``blogger``
+  and ``takeout`` (Blogger, Google Takeout), ``disqus``, ``ghost``, ``feeds`` (RSS, Atom);
+  ``archives`` reads a zip of any of these in place; ``importing`` copies a file, folder or
+  zip into the corpus folder (``python -m assistant import``).
 
 ``dates``, ``signatures`` (sign-offs) and ``whitespace`` are the heuristics they share;
 ``chunking`` cuts a post into token-bounded chunks that never straddle a sign-off. This stage

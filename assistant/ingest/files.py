@@ -15,7 +15,7 @@ __all__ = [
 ]
 
 SUPPORTED_SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm", ".text", ".xml", ".json",
-                      ".atom", ".zip", "")
+                      ".atom", ".zip", ".yml", ".yaml", "")
 
 _SNIFF_BYTES = 8192
 _CONTROL_SHARE = 0.05  # more control characters than this in the first 8 KB: binary

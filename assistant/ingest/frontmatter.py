@@ -1,4 +1,5 @@
-"""Front matter: the ``---`` block of YAML metadata that opens a Markdown file."""
+"""Front matter: the ``---`` block of YAML (or Hugo's ``+++`` block of TOML) metadata that
+opens a Markdown file."""
 
 from __future__ import annotations
 
@@ -10,18 +11,24 @@ __all__ = [
 ]
 
 _FRONT_MATTER_RE = re.compile(r"\A---[ \t]*\n(.*?)\n(?:---|\.\.\.)[ \t]*(?:\n|\Z)", re.DOTALL)
+_TOML_RE = re.compile(r"\A\+\+\+[ \t]*\n(.*?)\n\+\+\+[ \t]*(?:\n|\Z)", re.DOTALL)
 _FM_KEY_RE = re.compile(r"^([A-Za-z_][\w-]*)\s*:\s*(.*)$")
-_POST_KEYS = frozenset({"title", "date", "author", "url"})  # one of these makes it metadata
+# One of these makes it metadata
+_POST_KEYS = frozenset({"title", "date", "author", "url", "slug", "draft", "tags"})
 
 
 def front_matter(text: str) -> tuple[dict[str, str], str]:
     """The front matter's top-level keys (lower case) as text, and the text after it.
 
-    ``({}, text)`` when there is no ``---`` block or it names none of title, date, author, url.
+    ``({}, text)`` when there is no such block or it names none of ``_POST_KEYS``.
     """
     m = _FRONT_MATTER_RE.match(text)
     if not m:
-        return {}, text
+        m = _TOML_RE.match(text)
+        meta = _toml_meta(m.group(1)) if m else None
+        if not meta or not meta.keys() & _POST_KEYS:
+            return {}, text
+        return meta, text[m.end() :]
     meta = _yaml_meta(m.group(1))
     if meta is None:
         meta = front_matter_lines(m.group(1))
@@ -57,12 +64,28 @@ def _yaml_meta(block: str) -> dict[str, str] | None:
     return meta
 
 
+def _toml_meta(block: str) -> dict[str, str] | None:
+    """Top-level keys of a TOML block as text (a date as written), or None when it is not
+    TOML."""
+    import tomllib
+
+    try:
+        data = tomllib.loads(block)
+    except tomllib.TOMLDecodeError:
+        return None
+    return {str(key).lower(): _as_text(value) for key, value in data.items()}
+
+
 def _as_text(value: object) -> str:
     """A scalar as written; a list of scalars joined by commas; a mapping by its ``name``."""
     if isinstance(value, str):
         return value.strip()
+    if isinstance(value, bool):  # TOML's own booleans and dates, written as YAML reads them
+        return "true" if value else "false"
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
     if isinstance(value, list):
-        return ", ".join(item.strip() for item in value if isinstance(item, str) and item.strip())
+        return ", ".join(text for item in value if (text := _as_text(item)))
     if isinstance(value, dict):
         return _as_text(value.get("name", ""))
     return ""

@@ -5,11 +5,14 @@ from __future__ import annotations
 
 import functools
 import re
+from datetime import date
 from typing import TYPE_CHECKING
 
 from assistant.ingest.dates import find_date, parse_date
 from assistant.ingest.frontmatter import front_matter
 from assistant.ingest.htmlpage import html_text
+from assistant.ingest.imported import Imported
+from assistant.ingest.templates import strip_templates
 from assistant.ingest.whitespace import clean_lines, norm_line
 from assistant.records import Post
 
@@ -20,6 +23,8 @@ if TYPE_CHECKING:
 __all__ = [
     "markdown_text",
     "parse_markdown",
+    "post_slug",
+    "read_markdown",
 ]
 
 # Closing these ends a paragraph of the text; a tight list's hidden paragraphs do not.
@@ -32,6 +37,11 @@ _LIQUID = r"\{[{%].*?[}%]\}"
 _LIQUID_TARGET_RE = re.compile(
     rf"(\]\(|^ {{0,3}}\[[^\]\n]+\]:[ \t]*){_LIQUID}(?:{_LIQUID}|[^\s)])*", re.MULTILINE
 )
+# Jekyll's "_posts/2014-02-09-basics.md": the date (front matter often has none: 39 of the 39
+# real Jekyll posts) and the slug its comments are filed under (_data/comments/basics/)
+_DATED_NAME = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})-(.+)$")
+_YES = frozenset({"true", "yes", "on", "1"})
+_NO = frozenset({"false", "no", "off", "0"})
 _INLINE_TEXT = frozenset({"text", "text_special", "code_inline"})
 _INLINE_BREAKS = frozenset({"softbreak", "hardbreak"})
 
@@ -139,25 +149,54 @@ def markdown_text(text: str, take_h1: bool = False) -> tuple[str | None, str]:
     return walker.h1, clean_lines(walker.lines)
 
 
+def post_slug(source: str) -> str:
+    """The slug of a post file: its name without suffix and leading ``YYYY-MM-DD-``."""
+    stem = source.rsplit("/", 1)[-1].rsplit(".", 1)[0]
+    dated = _DATED_NAME.match(stem)
+    return dated.group(4) if dated else stem
+
+
+def _name_date(source: str) -> date | None:
+    dated = _DATED_NAME.match(source.rsplit("/", 1)[-1])
+    if not dated:
+        return None
+    try:
+        return date(*map(int, dated.groups()[:3]))
+    except ValueError:
+        return None
+
+
 def parse_markdown(text: str, source: str) -> list[Post]:
+    """The post of a Markdown file (none for a draft): see ``read_markdown``."""
+    return list(read_markdown(text, source).posts)
+
+
+def read_markdown(text: str, source: str) -> Imported:
     """One post; the title comes from front matter, else the first ``#`` heading, else the
-    first line."""
+    first line; the date from front matter, else the file name (Jekyll's
+    ``2014-02-09-basics.md``), else the text. Template tags are stripped
+    (``templates``); a draft (``draft: true``, ``published: false``) is left out."""
     meta, text = front_matter(text)
-    title = _inline_text(meta.get("title", ""))
-    h1, body = markdown_text(text, take_h1=not title)
+    if meta.get("draft", "").lower() in _YES or meta.get("published", "").lower() in _NO:
+        return Imported.of((), {"draft": 1})
+    title = " ".join(_inline_text(strip_templates(meta.get("title", ""))).split())
+    h1, body = markdown_text(strip_templates(text), take_h1=not title)
     title = title or h1 or ""
     if not title:
         first, _, body = body.partition("\n")
         title, body = first.strip(), body.strip()
     if not title and not body:
-        return []
-    return [
+        return Imported(())
+    tags = ", ".join(v for v in (meta.get("tags", ""), meta.get("categories", "")) if v)
+    return Imported.of([
         Post(
             source=source,
             title=title,
             body=body,
-            date=parse_date(meta["date"]) if meta.get("date") else find_date(body),
+            date=(parse_date(meta["date"]) if meta.get("date") else None)
+            or _name_date(source) or find_date(body),
             author=meta.get("author") or None,
             url=meta.get("url") or meta.get("link") or meta.get("permalink") or None,
+            tags=tuple(dict.fromkeys(t.strip() for t in tags.split(",") if t.strip())),
         )
-    ]
+    ])

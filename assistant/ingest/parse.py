@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from assistant.ingest.archives import is_archive, read_zip
@@ -15,7 +15,8 @@ from assistant.ingest.frontmatter import front_matter
 from assistant.ingest.ghost import NOT_GHOST, looks_like_ghost, read_ghost
 from assistant.ingest.htmlpage import looks_like_html, parse_html
 from assistant.ingest.imported import Imported
-from assistant.ingest.markdown import parse_markdown
+from assistant.ingest.markdown import read_markdown
+from assistant.ingest.staticman import with_comments
 from assistant.ingest.takeout import looks_like_takeout, read_takeout
 from assistant.ingest.whitespace import prepare
 from assistant.ingest.wxr import looks_like_wxr, read_wxr
@@ -38,7 +39,10 @@ __all__ = [
 #    which every passage needs; re-parsing re-indexes them, reusing every vector.
 # 5: chunks keep paragraph breaks (a blank line), so headings and sign-offs stay sentences.
 # 6: WordPress (WXR) and Blogger exports are read as blogs (they were skipped as .xml).
-PARSER_VERSION = 6
+# 7: Disqus, Ghost, RSS/Atom feeds, Google Takeout and zips read; Markdown without template
+#    tags and footnote markers, dates from Jekyll file names, drafts left out; Staticman
+#    comment files read with their posts (``index.companions``).
+PARSER_VERSION = 7
 
 # Exports read by their content, whatever the file is called. Order matters where one format
 # is a kind of another: a WordPress export is RSS and a Blogger export is Atom.
@@ -50,21 +54,38 @@ _EXPORTS: tuple[tuple[Callable[[str], bool], Callable[[str, str], Imported]], ..
     (looks_like_feed, read_feed),
 )
 
+_NOT_A_POST_YAML = ("a YAML data file, not a post (a Staticman comment file is read with its "
+                    "post: <site>/_data/comments/<slug>/ beside a post named <slug>)")
+_DATA_FILES = {".json": NOT_GHOST, ".yml": _NOT_A_POST_YAML, ".yaml": _NOT_A_POST_YAML}
+
 
 def parse_file(path: Path, source: str, max_bytes: int = 20 * 1024 * 1024) -> list[Post]:
     """Read and parse one file. Raises ``SkippedFile`` for empty, binary, oversized files."""
     return list(read_file(path, source, max_bytes).posts)
 
 
-def read_file(path: Path, source: str, max_bytes: int = 20 * 1024 * 1024) -> Imported:
-    """Read one file: its posts, what it left out by reason, its blog title. Raises
+def read_file(path: Path, source: str, max_bytes: int = 20 * 1024 * 1024,
+              companions: Sequence[str] = ()) -> Imported:
+    """Read one file: its posts, what it left out by reason, its blog title; a static
+    site's post with its ``companions``, the paths of its Staticman comment files. Raises
     ``SkippedFile`` for empty, binary, oversized files and for one that yields no post."""
     path = Path(path)
     if is_archive(path.name):  # read in place, each member as a file (``archives``)
         return read_zip(path, source, max_bytes, read_source_text)
     imported = read_source_text(read_text(path, max_bytes), source, path.suffix.lower())
     if not imported.posts:
+        if imported.left_out:  # "draft: true": say so, not "no text"
+            raise SkippedFile("nothing published: " + ", ".join(
+                f"{reason} {n}" for reason, n in imported.left_out))
         raise SkippedFile("no text found")
+    if companions:
+        files, unread = [], 0
+        for companion in companions:
+            try:
+                files.append((Path(companion).name, read_text(Path(companion), max_bytes)))
+            except SkippedFile:
+                unread += 1
+        imported = with_comments(imported, files, unread)
     return imported
 
 
@@ -87,8 +108,8 @@ def read_source_text(text: str, source: str, suffix: str = ".txt") -> Imported:
     text = prepare(text)
     if not text.strip():
         return Imported(())
-    if suffix == ".json":
-        raise SkippedFile(NOT_GHOST)
+    if suffix in _DATA_FILES:  # a data file that is not an export: say what it is
+        raise SkippedFile(_DATA_FILES[suffix])
     for looks_like, read in _EXPORTS:
         if looks_like(text):
             return read(text, source)
@@ -99,5 +120,6 @@ def read_source_text(text: str, source: str, suffix: str = ".txt") -> Imported:
     if suffix in (".html", ".htm") or looks_like_html(text):
         return Imported.of(parse_html(text, source))
     if suffix in (".md", ".markdown") or front_matter(text)[0]:
-        return Imported.of(parse_markdown(text, source))
+        return read_markdown(text, source)
     return Imported.of(parse_blog_text(text, source))
+

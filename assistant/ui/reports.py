@@ -30,6 +30,8 @@ def stats_html(stats: Mapping[str, Any] | None, error: str | None = None) -> str
             ("Embedding model", f"{stats.get('embedding_model')} "
                                 f"({stats.get('embedding_dim')} dimensions)"),
             ("Files skipped", stats.get("files_skipped")),
+            *([("Comment files read with their posts", stats["files_attached"])]
+              if stats.get("files_attached") else []),
             ("Index size", f"{int(stats.get('index_bytes') or 0) / 1e6:.1f} MB")]
     rows += [(f"Left out: {reason}", n) for reason, n in (stats.get("left_out") or {}).items()]
     rows += [(f"Files skipped: {reason}", n)
