@@ -25,6 +25,7 @@ from pathlib import Path, PurePosixPath
 
 from assistant.ingest.files import SUPPORTED_SUFFIXES, SkippedFile, decode_bytes, fmt_size
 from assistant.ingest.imported import Imported, merge
+from assistant.ingest.staticman import pair_comment_files, with_comments
 from assistant.ingest.takeout import takeout_chrome
 
 __all__ = [
@@ -69,9 +70,21 @@ def read_zip(path: Path, source: str, max_bytes: int, read_member: ReadMember) -
         with zipfile.ZipFile(path) as archive:
             infos = _checked_infos(archive)
             counts: Counter[str] = Counter()
-            parts = [part for info in infos
-                     if (part := _member(archive, info, f"{source}/", max_bytes, read_member,
-                                         counts)) is not None]
+            # a static site's Staticman comment files go with their post (``staticman``)
+            paired, _ = pair_comment_files([safe_member_path(i.filename) or "" for i in infos])
+            attached = {c for comments in paired.values() for c in comments}
+            by_name = {safe_member_path(i.filename): i for i in infos}
+            parts = []
+            for info in infos:
+                name = safe_member_path(info.filename)
+                if name in attached:
+                    continue
+                part = _member(archive, info, f"{source}/", max_bytes, read_member, counts)
+                if part is not None and name in paired:
+                    part = _with_comment_members(archive, part, [
+                        by_name[c] for c in paired[name]], max_bytes)
+                if part is not None:
+                    parts.append(part)
     except zipfile.BadZipFile as exc:
         raise SkippedFile(f"not a readable zip archive ({exc}); make the zip again") from exc
     except OSError as exc:
@@ -144,6 +157,24 @@ def _member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, prefix: str, max_by
     if not imported.posts:
         counts["zip member with no text"] += 1
     return imported
+
+
+def _with_comment_members(archive: zipfile.ZipFile, imported: Imported,
+                          infos: list[zipfile.ZipInfo], max_bytes: int) -> Imported:
+    """A post member with its comment files, each read within the member limits."""
+    files, unread = [], 0
+    for info in infos:
+        try:
+            if _refusal(info, safe_member_path(info.filename), max_bytes) is not None:
+                raise SkippedFile("refused")
+            with archive.open(info) as fh:
+                data = fh.read(max_bytes + 1)
+            if len(data) > max_bytes:
+                raise SkippedFile("too large")
+            files.append((PurePosixPath(info.filename).name, decode_bytes(data)))
+        except (SkippedFile, zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError):
+            unread += 1
+    return with_comments(imported, files, unread)
 
 
 def _refusal(info: zipfile.ZipInfo, name: str | None, max_bytes: int) -> str | None:

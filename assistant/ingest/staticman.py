@@ -14,23 +14,73 @@ permalink, which Staticman does not record).
 from __future__ import annotations
 
 import json
+import re
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from datetime import UTC, date, datetime
 
 from assistant.ingest.dates import parse_date
 from assistant.ingest.exports import display_name
 from assistant.ingest.imported import Imported
-from assistant.ingest.markdown import markdown_text
+from assistant.ingest.markdown import markdown_text, post_slug
 from assistant.ingest.templates import strip_templates
 from assistant.ingest.threads import Reply, thread
 from assistant.records import Comment
 
-__all__ = ["COMMENT_SUFFIXES", "looks_like_comment", "read_comment_files", "with_comments"]
+__all__ = ["COMMENT_SUFFIXES", "looks_like_comment", "pair_comment_files", "read_comment_files",
+           "with_comments"]
 
 COMMENT_SUFFIXES = (".yml", ".yaml", ".json")
 _NEEDED = frozenset({"message", "name"})
+_COMMENT_FILE = re.compile(r"^(?P<site>(?:.*/)?)_data/comments/(?P<slug>[^/]+)/[^/]+$")
+_POST_SUFFIXES = (".md", ".markdown", ".html", ".htm")
+
+
+def pair_comment_files(paths: Sequence[str]) -> tuple[dict[str, list[str]], dict[str, str]]:
+    """The comment files among ``paths`` (``/``-separated, relative) by the post they go
+    with: ``<site>/_data/comments/<slug>/*`` with the post of that site whose slug is
+    ``<slug>`` (one under ``_posts/`` before a draft or page of the same slug); and why each
+    comment file that goes with no post is skipped."""
+    folders: dict[tuple[str, str], list[str]] = {}
+    for path in paths:
+        match = _COMMENT_FILE.match(path)
+        if match and path.lower().endswith(COMMENT_SUFFIXES):
+            folders.setdefault((match["site"], match["slug"]), []).append(path)
+    posts = _posts_named(paths, folders.keys()) if folders else {}
+    paired: dict[str, list[str]] = {}
+    orphans: dict[str, str] = {}
+    for (site, slug), files in folders.items():
+        post = posts.get((site, slug))
+        if post is not None:
+            paired[post] = sorted(files)
+            continue
+        for path in files:
+            orphans[path] = (f"a Staticman comment file, but no post named {slug!r} in "
+                             f"{site or 'the corpus folder'} (a post file is named "
+                             f"YYYY-MM-DD-{slug}.md or {slug}.md)")
+    return paired, orphans
+
+
+def _posts_named(paths: Sequence[str], keys: Iterable[tuple[str, str]]
+                 ) -> dict[tuple[str, str], str]:
+    """The post file of each ``(site folder, slug)`` in ``keys`` that has one."""
+    wanted = set(keys)
+    sites = {site for site, _ in wanted}
+    posts: dict[tuple[str, str], str] = {}
+    for path in paths:
+        if not path.lower().endswith(_POST_SUFFIXES) or "/_data/" in f"/{path}":
+            continue
+        for site in sites:
+            key = (site, post_slug(path))
+            if path.startswith(site) and key in wanted and (
+                    key not in posts or _rank(path) < _rank(posts[key])):
+                posts[key] = path
+    return posts
+
+
+def _rank(path: str) -> int:
+    return 0 if "/_posts/" in f"/{path}" else 1
 
 
 def looks_like_comment(fields: object) -> bool:

@@ -254,3 +254,22 @@ def test_the_real_blogger_export_zipped_reads_as_the_loose_file_does(tmp_path):
         sum(len(p.comments) for p in loose.posts)
     assert zipped.left_out == loose.left_out and zipped.blog_title == loose.blog_title
     assert {p.source for p in zipped.posts} == {"takeout.zip/Takeout/Blogger/blog-backup.xml"}
+
+
+def test_a_zipped_static_site_keeps_its_staticman_comments_with_their_posts(tmp_path):
+    from tests.ingest.test_staticsite import NATIVE, NATIVE_REPLY, POST
+
+    path = make_zip(tmp_path / "site.zip", {
+        "site/_posts/2013-09-05-drawing-clouds.md": POST,
+        "site/_data/comments/drawing-clouds/comment-1.yml": NATIVE,
+        "site/_data/comments/drawing-clouds/comment-2.yml": NATIVE_REPLY,
+        "site/_data/comments/gone/comment-3.yml": "message: Orphan.\nname: Sam\n",
+    })
+    imported = read_file(path, "site.zip")
+    (post,) = imported.posts
+    assert post.source == "site.zip/site/_posts/2013-09-05-drawing-clouds.md"
+    assert [(c.number, c.author) for c in post.comments] == [("1", "Rowan"),
+                                                             ("1.1", "Mira Holt")]
+    assert "rowan@mail.example" not in repr(imported)
+    # the orphan is a member skipped, counted; never a post of its own
+    assert sum(n for reason, n in imported.left_out if "YAML data file" in reason) == 1
