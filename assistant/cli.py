@@ -113,8 +113,9 @@ def _build(settings: Settings, *, rebuild: bool, as_json: bool) -> int:
     for note in report.notes:
         print(f"note: {note}")
     for f in report.files:
-        detail = (f.reason if f.status in ("skipped", "attached")
-                  else f"{f.posts} posts, {f.chunks} chunks")
+        if f.status == "attached":  # comment files, one per comment: counted in the summary
+            continue
+        detail = f"{f.posts} posts, {f.chunks} chunks" if f.status != "skipped" else f.reason
         print(f"  {f.status:<9} {f.source}" + (f"  ({detail})" if detail else ""))
     print(report.summary())
     if not report.published:

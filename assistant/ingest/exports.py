@@ -29,6 +29,7 @@ __all__ = [
     "title_from_body",
     "title_from_link",
     "unescape_html",
+    "without_emails",
 ]
 
 _PROLOG_SKIP_RE = re.compile(r"\s+|<\?.*?\?>|<!--.*?-->", re.S)
@@ -38,6 +39,8 @@ _ROOT_RE = re.compile(r"(?:\s|<\?.*?\?>|<!--.*?-->)*"
 _TAG_RE = re.compile(r"<[A-Za-z/!]")
 _ESCAPED_TAG_RE = re.compile(r"&lt;/?[A-Za-z!]")
 _EMAIL_RE = re.compile(r"[\w.+-]+@[\w-]+\.[\w.-]+")
+_GRAVATAR_RE = re.compile(r"https?://(?:[\w-]+\.)*gravatar\.com/avatar/[0-9a-f]{32}\S*", re.I)
+_EMAIL_HASH_RE = re.compile(r"(email[\"']?\s*(?:=>|:|=)\s*[\"']?)[0-9a-f]{32}\b", re.I)
 _ANCHOR_RE = re.compile(r"<a\s[^>]*?href\s*=\s*[\"']?\s*(https?://[^\"'\s>]+)", re.I)
 _WEB_NAME_RE = re.compile(r"^(?:https?://)?(?:[\w-]+\.)+[a-z]{2,}(?:/\S*)?$", re.I)
 _TITLE_WORDS = 8
@@ -120,6 +123,14 @@ def display_name(raw: str) -> str | None:
     is an email address (people type theirs into the name field: it must not be stored)."""
     name = norm_line(html.unescape(raw))
     return None if not name or _EMAIL_RE.search(name) else name
+
+
+def without_emails(text: str) -> str:
+    """A commenter's text with email addresses, Gravatar links and email hashes replaced
+    by "[email]": readers paste their own (a comment of the real Jekyll site holds a debug
+    dump with the commenter's md5-hashed ``email``), and none may be stored."""
+    text = _EMAIL_HASH_RE.sub(r"\1[email]", _GRAVATAR_RE.sub("[email]", text))
+    return _EMAIL_RE.sub("[email]", text)
 
 
 def title_from_body(body: str) -> str:

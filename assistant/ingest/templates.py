@@ -14,6 +14,9 @@ __all__ = ["strip_templates"]
 
 # {% raw %}…{% endraw %}: shown as written (a post about Liquid quotes Liquid)
 _RAW = re.compile(r"\{%-?\s*raw\s*-?%\}(.*?)\{%-?\s*endraw\s*-?%\}", re.DOTALL)
+# Code is kept as written: a Jinja or Handlebars example's ``{{ name }}`` is the example
+_CODE = re.compile(r"^ {0,3}(`{3,}|~{3,})[^\n]*\n.*?(?:^ {0,3}\1[ \t]*$|\Z)|`+[^`\n]+`+",
+                   re.DOTALL | re.MULTILINE)
 _COMMENT = re.compile(r"\{%-?\s*comment\s*-?%\}.*?\{%-?\s*endcomment\s*-?%\}", re.DOTALL)
 # A tag or shortcode: Liquid {% … %} and {{ … }}, Hugo {{< … >}} and {{% … %}}
 _TAG = re.compile(r"\{\{[<%].*?[>%]\}\}|\{%.*?%\}|\{\{.*?\}\}", re.DOTALL)
@@ -27,22 +30,23 @@ _RAW_MARK = "\x00raw{}\x00"  # a placeholder no tag pattern matches
 def strip_templates(text: str) -> str:
     """``text`` without template tags and shortcodes (a tag's ``caption`` kept), kramdown
     footnote markers and attribute lists; a footnote's definition stays as a line
-    "Footnote: …"; what ``{% raw %}`` wraps is kept as written."""
+    "Footnote: …" (not "[1]", which would read as a citation marker); what
+    ``{% raw %}`` wraps and code are kept as written."""
     if "{" not in text and "[^" not in text:
         return text
     raws: list[str] = []
 
     def keep(match: re.Match) -> str:
-        raws.append(match.group(1))
+        raws.append(match.group(1) if match.re is _RAW else match.group(0))
         return _RAW_MARK.format(len(raws) - 1)
 
-    text = _RAW.sub(keep, text)
+    text = _CODE.sub(keep, _RAW.sub(keep, text))
     text = _COMMENT.sub("", text)
     text = _TAG.sub(_caption, text)
     text = _ATTRIBUTES.sub("", text)
     text = _FOOTNOTE_DEF.sub("Footnote: ", text)
     text = _FOOTNOTE_REF.sub("", text)
-    for n, raw in enumerate(raws):
+    for n, raw in reversed(list(enumerate(raws))):  # a raw block inside code: code first
         text = text.replace(_RAW_MARK.format(n), raw)
     return text
 

@@ -6,6 +6,8 @@ as ``Reply`` records in any order and gets them numbered depth first: "3" for th
 comment on the post, "3.2" for the second reply to it, "3.2.1" below that. A reply whose
 parent was left out (spam, unapproved, removed) or is missing answers the post instead of
 being lost; replies caught in a parent loop start threads of their own, after the rest.
+Every comment passes here, so here its text loses the email addresses and email hashes
+readers paste into it (``exports.without_emails``).
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass, replace
 
+from assistant.ingest.exports import without_emails
 from assistant.records import Comment
 
 __all__ = ["Reply", "thread"]
@@ -57,7 +60,8 @@ def thread(replies: Sequence[Reply]) -> tuple[Comment, ...]:
                 continue
             seen.add(i)
             comment = replies[i].comment
-            out.append(replace(comment, number=number, parent_id=parent_id))
+            out.append(replace(comment, number=number, parent_id=parent_id,
+                               text=without_emails(comment.text)))
             kids = [k for k in children.get(i, []) if k not in seen]
             stack.extend((f"{number}.{n}", k, comment.id)
                          for n, k in reversed(list(enumerate(kids, 1))))

@@ -64,14 +64,15 @@ def _sources_html(stats: Mapping[str, Any]) -> str:
 
 def _file_rows(uploads: Sequence[UploadResult], report: Any | None) -> list[tuple[str, ...]]:
     """(file, result, details): refused uploads, then the uploaded files and every file
-    that changed; unchanged files are only summed up (in the report's summary)."""
+    that changed; unchanged and attached (comment) files are only summed up (in the
+    report's summary)."""
     rows = [(u.name, "rejected", u.reason or "") for u in uploads if u.saved_as is None]
     if report is None:
         return rows
     saved = {u.saved_as: u.name for u in uploads if u.saved_as}
     files = sorted(report.files, key=lambda f: (f.source not in saved, f.status == "unchanged"))
     for f in files:
-        if f.status == "unchanged" and f.source not in saved:
+        if f.status in ("unchanged", "attached") and f.source not in saved:
             continue
         detail = f.reason or (f"{_plural(f.posts, 'post')}, {_plural(f.chunks, 'passage')}"
                               if f.posts else "")

@@ -47,6 +47,8 @@ ALLOWED_UPLOAD_SUFFIXES = tuple(s for s in (".txt", ".md", ".markdown", ".html",
                                             ".xml", ".atom", ".json", ".zip", ".yml", ".yaml")
                                 if s in SUPPORTED_SUFFIXES)
 UPLOAD_FOLDER = "uploads"
+# Read whole before they are taken: whether one is an export is in its content
+_DATA_SUFFIXES = (".xml", ".atom", ".json", ".yml", ".yaml")
 
 
 @dataclass(frozen=True)
@@ -95,9 +97,10 @@ _SIGNATURES = ((b"\x89PNG", "a PNG image"), (b"\xff\xd8\xff", "a JPEG image"),
 
 
 def _not_text(path: Path, max_bytes: int) -> str | None:
-    """Why the build would skip ``path`` (binary, undecodable, blank; a zip: no posts in
-    it, or refused), or None."""
-    if is_archive(path.name):
+    """Why the build would skip ``path`` (binary, undecodable, blank; a zip or a data file
+    (XML, JSON, YAML): no posts in it, or refused), or None. A lone Staticman comment file
+    is refused here: it is read only beside its post (upload the site as a zip)."""
+    if is_archive(path.name) or path.suffix.lower() in _DATA_SUFFIXES:
         try:
             read_file(path, path.name, max_bytes)
         except SkippedFile as exc:

@@ -167,3 +167,20 @@ def test_a_post_file_is_read_with_its_comment_files(tmp_path):
     assert [(c.number, c.author) for c in read.comments] == [("1", "Rowan"),
                                                              ("1.1", "Mira Holt")]
     assert dict(imported.left_out) == {"unreadable comment file": 1}
+
+
+def test_code_keeps_its_template_tags():
+    text = strip_templates("Use `{{ site.url }}` inline.\n\n```liquid\n{% for p in posts %}"
+                           "{{ p.title }}{% endfor %}\n```\n\n{% notice %}Tip{% endnotice %}")
+    assert "`{{ site.url }}`" in text
+    assert "{% for p in posts %}{{ p.title }}{% endfor %}" in text
+    assert "notice" not in text and "Tip" in text
+
+
+def test_addresses_and_email_hashes_pasted_into_a_comment_are_not_kept():
+    pasted = ('message: "My data: {\\"name\\"=>\\"Matt\\", \\"email\\"=>\\"'
+              '0123456789abcdef0123456789abcdef\\"} - write to matt@mail.example"\n'
+              "name: Matt\n")
+    (comment,), _ = read_comment_files([("c.yml", pasted)])
+    assert "0123456789abcdef" not in comment.text and "matt@mail.example" not in comment.text
+    assert comment.text.count("[email]") == 2
