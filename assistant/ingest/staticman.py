@@ -33,15 +33,16 @@ __all__ = ["COMMENT_SUFFIXES", "looks_like_comment", "pair_comment_files", "read
 
 COMMENT_SUFFIXES = (".yml", ".yaml", ".json")
 _NEEDED = frozenset({"message", "name"})
-_COMMENT_FILE = re.compile(r"^(?P<site>(?:.*/)?)_data/comments/(?P<slug>[^/]+)/[^/]+$")
+# Jekyll's data folder is _data/, Hugo's data/
+_COMMENT_FILE = re.compile(r"^(?P<site>(?:.*/)?)_?data/comments/(?P<slug>[^/]+)/[^/]+$")
 _POST_SUFFIXES = (".md", ".markdown", ".html", ".htm")
 
 
 def pair_comment_files(paths: Sequence[str]) -> tuple[dict[str, list[str]], dict[str, str]]:
     """The comment files among ``paths`` (``/``-separated, relative) by the post they go
-    with: ``<site>/_data/comments/<slug>/*`` with the post of that site whose slug is
-    ``<slug>`` (one under ``_posts/`` before a draft or page of the same slug); and why each
-    comment file that goes with no post is skipped."""
+    with: ``<site>/_data/comments/<slug>/*`` (Hugo: ``data/``) with the post of that site
+    whose slug is ``<slug>`` (one under ``_posts/`` before a draft or page of the same
+    slug); and why each comment file that goes with no post is skipped."""
     folders: dict[tuple[str, str], list[str]] = {}
     for path in paths:
         match = _COMMENT_FILE.match(path)
@@ -69,7 +70,7 @@ def _posts_named(paths: Sequence[str], keys: Iterable[tuple[str, str]]
     sites = {site for site, _ in wanted}
     posts: dict[tuple[str, str], str] = {}
     for path in paths:
-        if not path.lower().endswith(_POST_SUFFIXES) or "/_data/" in f"/{path}":
+        if not path.lower().endswith(_POST_SUFFIXES) or _COMMENT_FILE.match(path):
             continue
         for site in sites:
             key = (site, post_slug(path))

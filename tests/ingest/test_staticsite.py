@@ -184,3 +184,18 @@ def test_addresses_and_email_hashes_pasted_into_a_comment_are_not_kept():
     (comment,), _ = read_comment_files([("c.yml", pasted)])
     assert "0123456789abcdef" not in comment.text and "matt@mail.example" not in comment.text
     assert comment.text.count("[email]") == 2
+
+
+def test_comment_files_pair_with_the_post_of_their_own_site():
+    from assistant.ingest.staticman import pair_comment_files
+
+    paired, orphans = pair_comment_files([
+        "jekyll/_posts/2014-02-09-basics.md", "jekyll/_drafts/basics.md",
+        "jekyll/_data/comments/basics/c1.yml", "jekyll/_data/comments/basics/c2.json",
+        "hugo/content/posts/spring-beds.md", "hugo/data/comments/spring-beds/c1.yml",
+        "other/_data/comments/basics/c9.yml", "jekyll/_data/comments/basics/notes.txt"])
+    assert paired == {
+        "jekyll/_posts/2014-02-09-basics.md": ["jekyll/_data/comments/basics/c1.yml",
+                                               "jekyll/_data/comments/basics/c2.json"],
+        "hugo/content/posts/spring-beds.md": ["hugo/data/comments/spring-beds/c1.yml"]}
+    assert list(orphans) == ["other/_data/comments/basics/c9.yml"]  # another site's slug
