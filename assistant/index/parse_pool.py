@@ -71,9 +71,16 @@ class Parsed:
 def _parse_chunks(job: ParseJob) -> Parsed:
     imported = read_file(Path(job.path), job.source, max_bytes=job.max_bytes,
                          companions=job.companions)
-    posts = imported.posts
-    return Parsed([c for post in posts for c in chunk_post(post, job.config)], len(posts),
-                  sum(len(p.comments) for p in posts), format_left_out(imported.left_out),
+    chunks = [c for post in imported.posts for c in chunk_post(post, job.config)]
+    # A post with no text (a title over an image) yields no passage: counted as left out,
+    # so the file's post count is what the index holds (6 of the real Blogger export's 629)
+    found = {c.post_id for c in chunks}
+    posts = [p for p in imported.posts if p.post_id in found]
+    left_out = dict(imported.left_out)
+    if len(posts) < len(imported.posts):
+        left_out["no text"] = left_out.get("no text", 0) + len(imported.posts) - len(posts)
+    return Parsed(chunks, len(posts), sum(len(p.comments) for p in posts),
+                  format_left_out(tuple(sorted(left_out.items()))),
                   blog_title=imported.blog_title)
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from urllib.parse import urlsplit
 
 from assistant.answer.references import web_address, when, where, who
 from assistant.records import Answer, Hit
@@ -101,13 +102,19 @@ def _badges(t: Turn, n: int) -> str:
     return "".join(badges)
 
 
+def _host(address: str) -> str:
+    host = urlsplit(address).hostname or address
+    return host.removeprefix("www.")
+
+
 def _card(t: Turn, n: int, hit: Hit) -> str:
     kind = "comment" if hit.kind == "comment" else "post"
     classes = " ".join(["src-card", kind, *(["cited"] if n in t.cited else [])])
     address = web_address(hit)
-    if address:
-        where_html = (f'<a href="{esc(address)}" target="_blank" rel="noopener noreferrer">'
-                      f"{esc(address)}</a>")
+    if address:  # named by its site: a Blogger comment's address runs to 120 characters
+        label = f"{'the comment' if hit.kind == 'comment' else 'the post'} on {_host(address)}"
+        where_html = (f'<a href="{esc(address)}" target="_blank" rel="noopener noreferrer" '
+                      f'title="{esc(address)}">Open {esc(label)} ↗</a>')
     else:
         where_html = f"<code>{esc(where(hit))}</code>"
     return (

@@ -67,6 +67,7 @@ def test_the_page_fits_an_imported_blog_and_links_out_to_its_comments(imported):
         assert link.get_attribute("href") == f"{SITE}/post-1/#comment-2"
         assert link.get_attribute("target") == "_blank"
         assert link.get_attribute("rel") == "noopener noreferrer"
+        assert link.inner_text() == "Open the comment on fernhill.example ↗"
         assert "Secret plans" not in page.inner_text("#sources-html")
 
         page.click("button[role=tab][data-tab-id=archive]")
