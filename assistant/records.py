@@ -61,11 +61,16 @@ class Post:
     status: str = "publish"  # an export's status; only published posts are indexed
     guid: str | None = None  # the export's own id for the post (WordPress post_id, Atom id)
     page: bool = False  # a page (About, Contact), not a dated post
+    # The id of the post these comments were left on, when it lies in another file (a
+    # Disqus thread of a WordPress post): its comments join that post's thread.
+    thread_of: str | None = None
 
     @property
     def post_id(self) -> str:
         """Stable id from source and the export's id when it has one, else from source,
-        title and date (not the text, so an edit keeps the id)."""
+        title and date (not the text, so an edit keeps the id); ``thread_of`` when set."""
+        if self.thread_of:
+            return self.thread_of
         key = (f"{self.source}\x00guid\x00{self.guid}" if self.guid
                else f"{self.source}\x00{self.title}\x00{self.date}")
         return hashlib.sha256(key.encode()).hexdigest()[:16]

@@ -50,7 +50,7 @@ def run_import(folder: str, embedder: str) -> ImportResult:
     settings = Settings.from_env()
     model = FakeEmbedder() if embedder == "fake" else Embedder.from_settings(settings)
     if embedder != "fake":
-        model.embed(["warm up"])  # the model's load is not the import's
+        model.embed_documents(["warm up"])  # the model's load is not the import's
     baseline = peak_rss_mb()
     with tempfile.TemporaryDirectory() as tmp:
         start = time.perf_counter()

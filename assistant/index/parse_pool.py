@@ -13,7 +13,7 @@ import itertools
 import os
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,9 +21,12 @@ from pathlib import Path
 from assistant.index.files import format_left_out
 from assistant.ingest import SkippedFile
 from assistant.ingest.chunking import ChunkerConfig, chunk_post
+from assistant.ingest.exports import link_key
+from assistant.ingest.imported import PostLink
 from assistant.ingest.parse import read_file
 from assistant.records import Chunk
 from assistant.settings import Settings
+from assistant.text import web_url
 
 __all__ = [
     "PARALLEL_PARSE_MIN_FILES",
@@ -53,6 +56,8 @@ class ParseJob:
     max_bytes: int
     config: ChunkerConfig
     companions: tuple[str, ...] = ()  # its Staticman comment files' paths (``companions``)
+    # The archive's posts by address, for a Disqus export read a second time (``plan``)
+    posts_by_link: Mapping[str, PostLink] | None = None
 
 
 @dataclass(frozen=True)
@@ -66,22 +71,32 @@ class Parsed:
     left_out: str = ""  # ``files.format_left_out``
     reason: str | None = None
     blog_title: str = ""
+    # Its posts' addresses (``exports.link_key``), for the comments of a Disqus export
+    links: tuple[tuple[str, PostLink], ...] = ()
+    wants_links: bool = False  # a Disqus export: read again with the archive's addresses
 
 
 def _parse_chunks(job: ParseJob) -> Parsed:
     imported = read_file(Path(job.path), job.source, max_bytes=job.max_bytes,
-                         companions=job.companions)
+                         companions=job.companions, posts_by_link=job.posts_by_link)
     chunks = [c for post in imported.posts for c in chunk_post(post, job.config)]
     # A post with no text (a title over an image) yields no passage: counted as left out,
-    # so the file's post count is what the index holds (6 of the real Blogger export's 629)
+    # so the file's post count is what the index holds (6 of the real Blogger export's 629);
+    # a Disqus thread that joined a post of another file is that file's post
     found = {c.post_id for c in chunks}
-    posts = [p for p in imported.posts if p.post_id in found]
+    own = [p for p in imported.posts if not p.thread_of]
+    posts = [p for p in own if p.post_id in found]
     left_out = dict(imported.left_out)
-    if len(posts) < len(imported.posts):
-        left_out["no text"] = left_out.get("no text", 0) + len(imported.posts) - len(posts)
-    return Parsed(chunks, len(posts), sum(len(p.comments) for p in posts),
+    if len(posts) < len(own):
+        left_out["no text"] = left_out.get("no text", 0) + len(own) - len(posts)
+    links = tuple((key, PostLink(p.post_id, p.title, p.date.isoformat() if p.date else None,
+                                 url))
+                  for p in posts if (url := web_url(p.url)) and (key := link_key(url)))
+    return Parsed(chunks, len(posts), sum(len(p.comments) for p in imported.posts
+                                          if p.post_id in found),
                   format_left_out(tuple(sorted(left_out.items()))),
-                  blog_title=imported.blog_title)
+                  blog_title=imported.blog_title, links=links,
+                  wants_links=imported.wants_links)
 
 
 def parse_for_plan(job: ParseJob) -> Parsed:
@@ -123,8 +138,9 @@ class ParsePool:
         self.config = config
         self._pool = None
 
-    def job(self, path: str, source: str, companions: tuple[str, ...] = ()) -> ParseJob:
-        return ParseJob(path, source, self.max_bytes, self.config, companions)
+    def job(self, path: str, source: str, companions: tuple[str, ...] = (),
+            posts_by_link: Mapping[str, PostLink] | None = None) -> ParseJob:
+        return ParseJob(path, source, self.max_bytes, self.config, companions, posts_by_link)
 
     def map(self, fn: Callable, jobs: list) -> Iterator:
         if self.workers <= 1 or len(jobs) < (PARALLEL_PARSE_MIN_FILES if self.auto else 2):

@@ -22,6 +22,9 @@ from assistant.index.files import CorpusFile, FileRow, walk_corpus
 from assistant.index.parse_pool import Parsed, ParsePool, parse_again, parse_for_plan
 from assistant.index.report import Changes, FileReport
 from assistant.index.store import ChunkStore
+from assistant.ingest.disqus import looks_like_disqus
+from assistant.ingest.exports import link_key
+from assistant.ingest.imported import PostLink
 from assistant.records import Chunk, faiss_id
 
 __all__ = ["PLAN_KEEP_CHUNKS", "CorpusChangedError", "FileChunks", "Plan", "plan_corpus",
@@ -126,8 +129,10 @@ def plan_corpus(corpus_dir: Path, previous: ChunkStore | None, parser: ParsePool
     plan = Plan(previous_rows=known)
     files = walk_corpus(corpus_dir)
     to_parse = _unchanged_or_to_parse(plan, files, known, reparse_all, find_companions(files))
-    parsed = parser.map(parse_for_plan, [parser.job(t.file.path, t.file.source, t.companions)
-                                         for t in to_parse])
+    parsed = list(parser.map(parse_for_plan, [parser.job(t.file.path, t.file.source,
+                                                         t.companions) for t in to_parse]))
+    if previous is not None or any(r.wants_links for r in parsed):
+        _join_comment_exports(plan, previous, files, to_parse, parsed, parser)
     kept = 0  # chunks kept from planning for writing, up to PLAN_KEEP_CHUNKS
     for item, result in zip(to_parse, parsed, strict=True):
         if result.chunks is None:
@@ -195,6 +200,66 @@ def _companion(plan: Plan, file: CorpusFile, sha: str, links: Companions) -> Non
     plan.reports.append(FileReport(file.source, status, reason))
 
 
+def _join_comment_exports(plan: Plan, previous: ChunkStore | None, files: list[CorpusFile],
+                          to_parse: list[_ToParse], parsed: list[Parsed],
+                          parser: ParsePool) -> None:
+    """Read the Disqus exports again with the archive's post addresses, so that their
+    threads join the posts they were left on (``ingest.disqus``), in place in ``to_parse``
+    and ``parsed``. An unchanged one is read again too when another file changed (a post it
+    joins may have come, changed or gone); if its passages come out the same, it stays
+    unchanged. Comment exports are small: this runs in this process."""
+    known = plan.previous_rows
+    seen = {f.source for f in files}
+    changed = bool(to_parse) or any(s not in seen for s, old in known.items() if old.indexed)
+    exports = [i for i, result in enumerate(parsed) if result.wants_links]
+    unchanged = [(slot, file) for slot, file in _kept_files(plan, files)
+                 if changed and _is_comment_export(file.path)]
+    if not exports and not unchanged:
+        return
+    by_link: dict[str, PostLink] = {}
+    if previous is not None:  # the posts of the unchanged files, as the last build stored them
+        others = plan.keep_sources - {file.source for _, file in unchanged}
+        for _, post_id, title, day, url in previous.post_addresses(others):
+            if key := link_key(url):
+                by_link.setdefault(key, PostLink(post_id, title, day, url))
+    for result in parsed:
+        if not result.wants_links:
+            by_link.update(dict(result.links))
+    for i in exports:
+        item = to_parse[i]
+        parsed[i] = parse_for_plan(parser.job(item.file.path, item.file.source,
+                                              posts_by_link=by_link))
+    for slot, file in unchanged:
+        result = parse_for_plan(parser.job(file.path, file.source, posts_by_link=by_link))
+        old_ids = previous.ids_by_source([file.source]).get(file.source) if previous else None
+        if result.chunks is not None and old_ids is not None and set(unique(result.chunks)[1]
+                                                                      ) == set(old_ids):
+            continue  # the same passages: it stays as it was
+        plan.keep_sources.discard(file.source)
+        to_parse.append(_ToParse(slot, file, known[file.source].sha256, known[file.source]))
+        parsed.append(result)
+
+
+def _kept_files(plan: Plan, files: list[CorpusFile]) -> Iterator[tuple[int, CorpusFile]]:
+    """``(slot, file)`` of the files kept unchanged."""
+    by_source = {f.source: f for f in files}
+    for slot, report in enumerate(plan.reports):
+        if report is not None and report.source in plan.keep_sources:
+            yield slot, by_source[report.source]
+
+
+def _is_comment_export(path: str) -> bool:
+    """Whether the file is a Disqus export (its first 64 KB, as ``disqus`` sniffs it)."""
+    if not path.lower().endswith(".xml"):
+        return False
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(65536).decode("utf-8", "replace")
+    except OSError:
+        return False
+    return looks_like_disqus(head)
+
+
 def _skipped(plan: Plan, item: _ToParse, reason: str) -> None:
     source = item.file.source
     if item.old is not None and item.old.indexed:
@@ -210,7 +275,8 @@ def _skipped(plan: Plan, item: _ToParse, reason: str) -> None:
 def _parsed(plan: Plan, item: _ToParse, result: Parsed, kept: int) -> int:
     """Add a parsed file to ``plan``; returns the chunks kept for writing so far."""
     chunks, ids = unique(result.chunks or [])
-    keep = kept + len(chunks) <= PLAN_KEEP_CHUNKS
+    # a comment export's chunks depend on the other files' addresses: never parsed again
+    keep = kept + len(chunks) <= PLAN_KEEP_CHUNKS or result.wants_links
     kept += len(chunks) if keep else 0
     plan.files.append(FileChunks(item.file.source, ids, np.zeros(len(ids), bool),
                                  path=item.file.path,

@@ -271,10 +271,23 @@ class ChunkStore:
         return {source: {k: frozenset(v) for k, v in units.items()}
                 for source, units in found.items()}
 
+    def post_addresses(self, sources: Iterable[str]) -> Iterator[tuple[str, str, str,
+                                                                       str | None, str]]:
+        """``(source, post_id, title, date, url)`` of each post of ``sources`` that has an
+        address: where a comment export's threads find the posts they were left on."""
+        seen: set[str] = set()
+        for source, post_id, title, day, url, kind in self._rows_by_source(
+                "post_id, title, date, url, kind", sources):
+            if kind == "post" and url and post_id not in seen:
+                seen.add(post_id)
+                yield source, post_id, title, day, url
+
     def post_counts(self, sources: set[str] | None = None) -> tuple[int, int]:
-        """(posts, comments) in ``sources`` (all when None; an archive's: its members');
-        a post lives in one source."""
-        query = ("SELECT COUNT(DISTINCT post_id), COUNT(DISTINCT CASE WHEN kind = 'comment' "
+        """(posts, comments) in ``sources`` (all when None; an archive's: its members'):
+        posts by their body's passages, which lie in one source (a Disqus thread joined
+        to a post of another file has comments only)."""
+        query = ("SELECT COUNT(DISTINCT CASE WHEN kind = 'post' THEN post_id END), "
+                 "COUNT(DISTINCT CASE WHEN kind = 'comment' "
                  "THEN post_id || '#' || comment_number END) FROM chunks")
         if sources is None:
             return tuple(self.db.execute(query).fetchone())

@@ -1,11 +1,13 @@
 """Disqus comment exports (Admin › Moderation › Export): each discussion thread with its
 comments, threaded by the parent each comment names.
 
-A Disqus export holds comments only, not the pages they were left on: read alone, each thread
-with kept comments becomes a ``Post`` of its own whose body says where the comments were left
-(the thread's message when it has one). The thread's ``link`` is kept as ``url`` and the
-site's own identifier (``<id>``, else the Disqus id) as ``guid``, so that the posts of a blog
-export can later take these comments by link or identifier.
+A Disqus export holds comments only, not the pages they were left on. A thread whose
+``link`` (or an ``<id>`` that is an address) is the address of a post of the same archive
+joins that post: its comments take the post's id, title and date (``Post.thread_of``), so
+they are cited and threaded as that post's comments (a build reads the file again with the
+archive's addresses: ``posts_by_link``). Any other thread with kept comments becomes a
+``Post`` of its own whose body says where the comments were left (the thread's message when
+it has one), its ``link`` as ``url``.
 
 Privacy, enforced here: deleted and spam comments never become a ``Comment``; ``email`` and
 ``ipAddress`` are never read out of the tree.
@@ -16,18 +18,20 @@ from __future__ import annotations
 import html
 import xml.etree.ElementTree as ET
 from collections import Counter
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
 
 from assistant.ingest.dates import parse_date
 from assistant.ingest.exports import (
     display_name,
     export_html_text,
     instant,
+    link_key,
     parse_xml,
     root_name,
     title_from_link,
 )
-from assistant.ingest.imported import Imported
+from assistant.ingest.imported import Imported, PostLink, with_links
 from assistant.ingest.threads import Reply, thread
 from assistant.ingest.whitespace import norm_line
 from assistant.records import Comment, Post
@@ -68,10 +72,12 @@ def looks_like_disqus(text: str) -> bool:
     return root_name(text) == "disqus" and "http://disqus.com" in text[:_SNIFF_CHARS]
 
 
-def read_disqus(text: str, source: str) -> Imported:
-    """One post per thread that keeps a comment, and the counts left out by reason
-    ("comment deleted", "comment spam", "empty thread", …). Raises ``SkippedFile`` for a
-    DOCTYPE or XML that is not well formed."""
+def read_disqus(text: str, source: str,
+                posts_by_link: Mapping[str, PostLink] | None = None) -> Imported:
+    """One post per thread that keeps a comment (joining the post ``posts_by_link`` has for
+    its address: ``exports.link_key``), and the counts left out by reason ("comment
+    deleted", "comment spam", "empty thread", …). Raises ``SkippedFile`` for a DOCTYPE or
+    XML that is not well formed."""
     root = parse_xml(text, source, "a Disqus export",
                      "export the comments again from Disqus (Moderation › Export)")
     left_out: Counter[str] = Counter()
@@ -97,9 +103,18 @@ def read_disqus(text: str, source: str) -> Imported:
         elif not kept:
             left_out["empty thread"] += 1
         else:
-            posts.append(_as_post(t, kept, source))
+            posts.append(_as_post(t, kept, source, _joined(t, posts_by_link or {})))
     left_out["comment orphan"] += sum(map(len, comments.values()))  # thread not in the file
-    return Imported.of(posts, left_out)
+    return with_links(Imported.of(posts, left_out))
+
+
+def _joined(t: _Thread, posts_by_link: Mapping[str, PostLink]) -> PostLink | None:
+    """The archive's post this thread was left on, by its link or an address-like id."""
+    for address in (t.link, t.identifier):
+        key = link_key(address)
+        if key and key in posts_by_link:
+            return posts_by_link[key]
+    return None
 
 
 def _child(el: ET.Element, name: str) -> str:
@@ -148,13 +163,19 @@ def _post_of(el: ET.Element) -> _Post | None:
                  stamp=_child(el, "createdAt"), author=name, text=text)
 
 
-def _as_post(t: _Thread, kept: list[_Post], source: str) -> Post:
+def _as_post(t: _Thread, kept: list[_Post], source: str, joined: PostLink | None) -> Post:
     where = t.link or t.title or t.identifier or t.key
     comments = thread([Reply(p.key, p.parent, (instant(p.stamp), p.key),
                              Comment(number="", text=p.text, author=p.author,
                                      date=parse_date(p.stamp) if p.stamp else None, id=p.key,
                                      url=f"{t.link}#comment-{p.key}" if t.link else None))
                        for p in kept])
+    if joined is not None:  # no body of its own: the post's is in its own file; numbered
+        # "D1", "D1.2" so as not to collide with the post's own comments "1", "1.2"
+        return Post(source=source, title=joined.title, body="",
+                    date=parse_date(joined.date) if joined.date else None, url=joined.url,
+                    comments=tuple(replace(c, number=f"D{c.number}") for c in comments),
+                    thread_of=joined.post_id)
     return Post(source=source, title=t.title or title_from_link(t.link) or where,
                 body=t.message or f"Comments on {where}",
                 date=parse_date(t.stamp) if t.stamp else None, url=t.link,

@@ -24,6 +24,7 @@ __all__ = [
     "export_html_text",
     "instant",
     "link_drop",
+    "link_key",
     "parse_xml",
     "root_name",
     "title_from_body",
@@ -131,6 +132,17 @@ def without_emails(text: str) -> str:
     dump with the commenter's md5-hashed ``email``), and none may be stored."""
     text = _EMAIL_HASH_RE.sub(r"\1[email]", _GRAVATAR_RE.sub("[email]", text))
     return _EMAIL_RE.sub("[email]", text)
+
+
+def link_key(url: str | None) -> str | None:
+    """A page's address as comment systems and exports both write it: host without
+    ``www.``, path without its trailing slash, any scheme, query and fragment dropped
+    (Disqus stored ``http://www.site/leeks`` for WordPress's ``https://site/leeks/``)."""
+    if not url or not url.lower().startswith(("http://", "https://")):
+        return None
+    parts = urlsplit(url.strip())
+    host = (parts.hostname or "").removeprefix("www.")
+    return f"{host}{unquote(parts.path).rstrip('/')}" if host else None
 
 
 def title_from_body(body: str) -> str:

@@ -9,7 +9,18 @@ from dataclasses import dataclass
 
 from assistant.records import Post
 
-__all__ = ["Imported", "merge"]
+__all__ = ["Imported", "PostLink", "merge", "with_links"]
+
+
+@dataclass(frozen=True)
+class PostLink:
+    """A post of the archive as a comment export finds it by its address: what its
+    comments need to join its thread (``Post.thread_of``)."""
+
+    post_id: str
+    title: str
+    date: str | None  # ISO
+    url: str
 
 
 @dataclass(frozen=True)
@@ -22,6 +33,9 @@ class Imported:
     posts: tuple[Post, ...]
     left_out: tuple[tuple[str, int], ...] = ()
     blog_title: str = ""
+    # Its comments may belong to posts of other files (a Disqus export): a build reads it
+    # again with the archive's post addresses (``parse.read_file``'s ``posts_by_link``).
+    wants_links: bool = False
 
     @classmethod
     def of(cls, posts: Iterable[Post], left_out: Counter[str] | dict[str, int] | None = None,
@@ -41,3 +55,8 @@ def merge(parts: Iterable[Imported]) -> Imported:
         counts.update(dict(part.left_out))
         title = title or part.blog_title
     return Imported.of(posts, counts, title)
+
+
+def with_links(imported: Imported) -> Imported:
+    """``imported`` marked to be read again with the archive's post addresses."""
+    return Imported(imported.posts, imported.left_out, imported.blog_title, True)

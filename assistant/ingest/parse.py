@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 from assistant.ingest.archives import is_archive, read_zip
@@ -14,7 +14,7 @@ from assistant.ingest.files import SkippedFile, check_suffix, read_text
 from assistant.ingest.frontmatter import front_matter
 from assistant.ingest.ghost import NOT_GHOST, looks_like_ghost, read_ghost
 from assistant.ingest.htmlpage import looks_like_html, parse_html
-from assistant.ingest.imported import Imported
+from assistant.ingest.imported import Imported, PostLink
 from assistant.ingest.markdown import read_markdown
 from assistant.ingest.staticman import with_comments
 from assistant.ingest.takeout import looks_like_takeout, read_takeout
@@ -65,14 +65,21 @@ def parse_file(path: Path, source: str, max_bytes: int = 20 * 1024 * 1024) -> li
 
 
 def read_file(path: Path, source: str, max_bytes: int = 20 * 1024 * 1024,
-              companions: Sequence[str] = ()) -> Imported:
+              companions: Sequence[str] = (),
+              posts_by_link: Mapping[str, PostLink] | None = None) -> Imported:
     """Read one file: its posts, what it left out by reason, its blog title; a static
-    site's post with its ``companions``, the paths of its Staticman comment files. Raises
-    ``SkippedFile`` for empty, binary, oversized files and for one that yields no post."""
+    site's post with its ``companions``, the paths of its Staticman comment files; a
+    Disqus export's threads joined to the posts ``posts_by_link`` has for their addresses.
+    Raises ``SkippedFile`` for empty, binary, oversized files and for one that yields no
+    post."""
     path = Path(path)
     if is_archive(path.name):  # read in place, each member as a file (``archives``)
         return read_zip(path, source, max_bytes, read_source_text)
-    imported = read_source_text(read_text(path, max_bytes), source, path.suffix.lower())
+    text = read_text(path, max_bytes)
+    if posts_by_link is not None and looks_like_disqus(prepare(text)):
+        imported = read_disqus(prepare(text), source, posts_by_link)
+    else:
+        imported = read_source_text(text, source, path.suffix.lower())
     if not imported.posts:
         if imported.left_out:  # "draft: true": say so, not "no text"
             raise SkippedFile("nothing published: " + ", ".join(
