@@ -13,7 +13,6 @@ web address. On the 3.3 MB arborlodge export that is 14 of 56 comments, each an 
 
 from __future__ import annotations
 
-import html
 import re
 import xml.etree.ElementTree as ET
 from collections import Counter
@@ -23,10 +22,11 @@ from urllib.parse import urlsplit
 
 from assistant.ingest.dates import parse_date
 from assistant.ingest.exports import (
+    atom_text,
+    entry_post,
     instant,
     link_drop,
     parse_xml,
-    title_from_body,
     unescape_html,
 )
 from assistant.ingest.htmlpage import html_text
@@ -107,7 +107,7 @@ def read_blogger(text: str, source: str) -> Imported:
     for entry in entries:
         if entry.kind == "comment":
             continue
-        post = _post(entry, source)
+        post = entry_post(entry, source)
         reason = "draft" if entry.draft else None if post else "empty"
         if reason:
             skipped[reason] += 1
@@ -123,7 +123,7 @@ def read_blogger(text: str, source: str) -> Imported:
 
 def _blog_title(root: ET.Element) -> str:
     """The feed's own title: the blog's name."""
-    return norm_line(_text_of(root.find(f"{_ATOM}title")))
+    return norm_line(atom_text(root.find(f"{_ATOM}title")))
 
 
 def _parse_xml(text: str, source: str) -> ET.Element:
@@ -150,7 +150,7 @@ def _entry(e: ET.Element) -> _Entry:
     self_link = links.get("self") or links.get("edit") or ""
     return _Entry(
         kind=kind, key=_key(guid) or guid, guid=guid,
-        title=_text_of(e.find(f"{_ATOM}title")), body=body, raw_html=raw,
+        title=atom_text(e.find(f"{_ATOM}title")), body=body, raw_html=raw,
         stamp=(e.findtext(f"{_ATOM}published") or e.findtext(f"{_ATOM}updated") or "").strip(),
         url=_web_url(links.get("alternate")),
         author=None if name.lower() in _NO_NAME else name or None,
@@ -190,23 +190,6 @@ def _content(element: ET.Element | None) -> tuple[str, str]:
         return "", clean_lines(value.split("\n"))
     value = unescape_html(value)  # double-escaped exports: "&amp;lt;p&amp;gt;"
     return value, html_text(value)
-
-
-def _text_of(element: ET.Element | None) -> str:
-    if element is None:
-        return ""
-    if (element.get("type") or "text").lower() == "html":
-        return norm_line(html_text(html.unescape(element.text or "")).replace("\n", " "))
-    return norm_line(element.text or "")
-
-
-def _post(entry: _Entry, source: str) -> Post | None:
-    title = entry.title or title_from_body(entry.body)
-    if not title:
-        return None  # no title and no text: nothing to find or cite
-    return Post(source=source, title=title, body=entry.body, date=_date(entry.stamp),
-                author=entry.author, url=entry.url, tags=entry.tags, guid=entry.guid or None,
-                page=entry.kind == "page")
 
 
 def _date(stamp: str) -> date | None:

@@ -9,18 +9,23 @@ import html
 import re
 from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 from urllib.parse import unquote, urlsplit
 
+from assistant.ingest.dates import parse_date
 from assistant.ingest.files import SkippedFile
 from assistant.ingest.htmlpage import html_text
 from assistant.ingest.whitespace import norm_line
+from assistant.records import Post
 
 if TYPE_CHECKING:
     import xml.etree.ElementTree as ET
 
 __all__ = [
+    "AtomEntry",
+    "atom_text",
     "display_name",
+    "entry_post",
     "export_html_text",
     "instant",
     "link_drop",
@@ -92,6 +97,40 @@ def unescape_html(value: str) -> str:
 def export_html_text(value: str) -> str:
     """The visible text of an export's HTML field (see ``unescape_html``), paragraphs kept."""
     return html_text(unescape_html(value)) if value.strip() else ""
+
+
+def atom_text(element: ET.Element | None) -> str:
+    """An Atom text construct (a title) on one line; ``type="html"`` read as export HTML."""
+    if element is None:
+        return ""
+    if (element.get("type") or "text").lower() == "html":
+        return norm_line(export_html_text(element.text or "").replace("\n", " "))
+    return norm_line(element.text or "")
+
+
+class AtomEntry(Protocol):
+    """What ``entry_post`` reads of a Blogger or Takeout entry."""
+
+    title: str
+    body: str
+    stamp: str
+    author: str | None
+    url: str | None
+    tags: tuple[str, ...]
+    guid: str
+    kind: str
+
+
+def entry_post(entry: AtomEntry, source: str) -> Post | None:
+    """The post of a Blogger or Takeout entry: an untitled one titled from its body's first
+    words; None when it has neither title nor text (nothing to find or cite)."""
+    title = entry.title or title_from_body(entry.body)
+    if not title:
+        return None
+    return Post(source=source, title=title, body=entry.body,
+                date=parse_date(entry.stamp) if entry.stamp else None, author=entry.author,
+                url=entry.url, tags=entry.tags, guid=entry.guid or None,
+                page=entry.kind == "page")
 
 
 def instant(stamp: str) -> tuple[int, float, str]:

@@ -32,13 +32,14 @@ from urllib.parse import urlsplit
 
 from assistant.ingest.dates import parse_date
 from assistant.ingest.exports import (
+    atom_text,
     display_name,
+    entry_post,
     export_html_text,
     instant,
     link_drop,
     parse_xml,
     root_name,
-    title_from_body,
     unescape_html,
 )
 from assistant.ingest.imported import Imported
@@ -107,7 +108,7 @@ def read_takeout(text: str, source: str) -> Imported:
             comments.setdefault(entry.guid, entry)
         elif entry.kind in ("post", "page"):
             reason = None if entry.status == "live" else entry.status
-            post = None if reason else _post(entry, source)
+            post = None if reason else entry_post(entry, source)
             if post is None:
                 skipped[reason or "empty"] += 1
             else:
@@ -117,7 +118,7 @@ def read_takeout(text: str, source: str) -> Imported:
     by_post = _comments_by_post(comments, posts, skipped)
     kept = tuple(replace(post, comments=_thread(by_post.get(key, [])))
                  for key, (_, post) in posts.items())
-    return Imported.of(kept, skipped, norm_line(_text(root.find(f"{_ATOM}title"))))
+    return Imported.of(kept, skipped, norm_line(atom_text(root.find(f"{_ATOM}title"))))
 
 
 def _blog_url(root: ET.Element) -> str:
@@ -145,7 +146,7 @@ def _entry(e: ET.Element, base: str) -> _Entry:
     markup = unescape_html(content.text or "") if content is not None else ""
     return _Entry(
         kind=(e.findtext(f"{_B}type") or "").strip().lower(), status=status,
-        guid=(e.findtext(f"{_ATOM}id") or "").strip(), title=_text(e.find(f"{_ATOM}title")),
+        guid=(e.findtext(f"{_ATOM}id") or "").strip(), title=atom_text(e.find(f"{_ATOM}title")),
         body=export_html_text(markup) if html else clean_lines(markup.split("\n")),
         markup=markup if html else "",
         stamp=(e.findtext(f"{_ATOM}published") or e.findtext(f"{_B}created")
@@ -159,23 +160,6 @@ def _entry(e: ET.Element, base: str) -> _Entry:
         parent=(e.findtext(f"{_B}parent") or "").strip() or None,
         in_reply_to=(e.findtext(f"{_B}inReplyTo") or "").strip() or None,
     )
-
-
-def _text(element: ET.Element | None) -> str:
-    if element is None:
-        return ""
-    if (element.get("type") or "text").lower() == "html":
-        return norm_line(export_html_text(element.text or "").replace("\n", " "))
-    return norm_line(element.text or "")
-
-
-def _post(entry: _Entry, source: str) -> Post | None:
-    title = entry.title or title_from_body(entry.body)
-    if not title:
-        return None  # no title and no text: nothing to find or cite
-    return Post(source=source, title=title, body=entry.body, date=_date(entry.stamp),
-                author=entry.author, url=entry.url, tags=entry.tags, guid=entry.guid or None,
-                page=entry.kind == "page")
 
 
 def _date(stamp: str) -> date | None:

@@ -86,11 +86,12 @@ def test_empty_question_changes_nothing(hash_index):
     assert len(steps) == 1 and steps[0][4] == 1 and steps[0][0][-1]["role"] == "user"
 
 
-def test_reindex_reports_each_file(hash_index, tmp_path, monkeypatch):
+def _hash_builds(hash_index, monkeypatch) -> FakeAssistant:
+    """A fake assistant whose re-index builds with the hash embedder and reopens the
+    index it built."""
     from assistant.index.build import build_index
 
     fake = FakeAssistant(_retriever(hash_index))
-    handlers = ArchiveHandlers(fake, hash_index)
     real_build = build_index
 
     def build_with_hash(*args, **kwargs):
@@ -100,6 +101,12 @@ def test_reindex_reports_each_file(hash_index, tmp_path, monkeypatch):
     monkeypatch.setattr("assistant.index.build.build_index", build_with_hash)
     monkeypatch.setattr(type(fake.retriever), "open", classmethod(
         lambda cls, index_dir, settings=None, embedder=None: _retriever(hash_index)))
+    return fake
+
+
+def test_reindex_reports_each_file(hash_index, tmp_path, monkeypatch):
+    fake = _hash_builds(hash_index, monkeypatch)
+    handlers = ArchiveHandlers(fake, hash_index)
     good = tmp_path / "zebra.md"
     good.write_text("# Zebra crossings\n\nThe zebra crossing outside the office was repainted.")
     bad = tmp_path / "tool.exe"
@@ -116,18 +123,7 @@ def test_an_uploaded_zip_is_indexed_in_place_and_cited_by_member(hash_index, tmp
                                                                 monkeypatch):
     import zipfile
 
-    from assistant.index.build import build_index
-
-    fake = FakeAssistant(_retriever(hash_index))
-    real_build = build_index
-
-    def build_with_hash(*args, **kwargs):
-        kwargs["embedder"] = HashEmbedder()
-        return real_build(*args, **kwargs)
-
-    monkeypatch.setattr("assistant.index.build.build_index", build_with_hash)
-    monkeypatch.setattr(type(fake.retriever), "open", classmethod(
-        lambda cls, index_dir, settings=None, embedder=None: _retriever(hash_index)))
+    fake = _hash_builds(hash_index, monkeypatch)
     upload = tmp_path / "site.zip"
     with zipfile.ZipFile(upload, "w", zipfile.ZIP_DEFLATED) as archive:
         archive.writestr("posts/heron.md", "# Herons\n\nA grey heron fished the canal lock.")
