@@ -156,3 +156,27 @@ def _link(link, target):
     target.write_text(NOTE)
     os.symlink(target, link)
     return link
+
+
+def test_a_jekyll_site_is_imported_with_its_comment_files(dirs, tmp_path, capsys):
+    from tests.ingest.test_staticsite import NATIVE, NATIVE_REPLY, POST
+
+    corpus, index = dirs
+    site = tmp_path / "sketchbook"
+    (site / "_posts").mkdir(parents=True)
+    (site / "_posts" / "2013-09-05-drawing-clouds.md").write_text(POST)
+    comments = site / "_data" / "comments" / "drawing-clouds"
+    comments.mkdir(parents=True)
+    (comments / "comment-1.yml").write_text(NATIVE)
+    (comments / "comment-2.yml").write_text(NATIVE_REPLY)
+    (site / "_data" / "comments" / "gone").mkdir()
+    (site / "_data" / "comments" / "gone" / "comment-9.yml").write_text(
+        "message: Orphan.\nname: Sam\n")
+    assert run(dirs, str(site)) == 0
+    out = capsys.readouterr().out
+    assert (corpus / "sketchbook" / "_data" / "comments" / "drawing-clouds" /
+            "comment-2.yml").exists()
+    assert "no post named 'gone'" in out  # not copied, saying why
+    assert not (corpus / "sketchbook" / "_data" / "comments" / "gone").exists()
+    stats = IndexStore.open(index).stats()
+    assert (stats["posts"], stats["comments"], stats["files_attached"]) == (2, 2, 2)

@@ -22,6 +22,7 @@ from pathlib import Path
 from assistant.hashing import sha256_file
 from assistant.ingest.files import SUPPORTED_SUFFIXES, SkippedFile
 from assistant.ingest.parse import read_file
+from assistant.ingest.staticman import pair_comment_files
 
 __all__ = ["ImportRefused", "Imports", "import_path"]
 
@@ -56,8 +57,17 @@ def import_path(path: str | os.PathLike, corpus_dir: str | os.PathLike, *,
     if folder.parent != corpus:
         raise ImportRefused(f"cannot import {given}: its name {name!r} is not a folder name")
     candidates, not_taken = _candidates(given, source)
+    # a static site's comment files are read with their post, never alone (``staticman``)
+    paired, orphans = pair_comment_files([relative for relative, _ in candidates])
+    attached = {c for comments in paired.values() for c in comments}
     readable = []
     for relative, file in candidates:
+        if relative in attached:
+            readable.append((relative, file))
+            continue
+        if relative in orphans:
+            not_taken.append((relative, orphans[relative]))
+            continue
         try:
             read_file(file, f"{name}/{relative}", max_bytes)
         except (SkippedFile, OSError) as exc:
