@@ -129,12 +129,21 @@ def plan_corpus(corpus_dir: Path, previous: ChunkStore | None, parser: ParsePool
     plan = Plan(previous_rows=known)
     files = walk_corpus(corpus_dir)
     to_parse = _unchanged_or_to_parse(plan, files, known, reparse_all, find_companions(files))
-    parsed = list(parser.map(parse_for_plan, [parser.job(t.file.path, t.file.source,
-                                                         t.companions) for t in to_parse]))
-    if previous is not None or any(r.wants_links for r in parsed):
-        _join_comment_exports(plan, previous, files, to_parse, parsed, parser)
+    parsed = parser.map(parse_for_plan, [parser.job(t.file.path, t.file.source, t.companions)
+                                         for t in to_parse])
     kept = 0  # chunks kept from planning for writing, up to PLAN_KEEP_CHUNKS
-    for item, result in zip(to_parse, parsed, strict=True):
+    deferred: list[_ToParse] = []  # comment exports: read again once every address is known
+    addresses: dict[str, PostLink] = {}
+    for item, result in zip(to_parse, parsed, strict=True):  # streamed: see ``ParsePool``
+        if result.wants_links:
+            deferred.append(item)
+            continue
+        addresses.update(result.links)
+        if result.chunks is None:
+            _skipped(plan, item, result.reason or "unreadable")
+        else:
+            kept = _parsed(plan, item, result, kept)
+    for item, result in _comment_exports(plan, previous, files, deferred, addresses, parser):
         if result.chunks is None:
             _skipped(plan, item, result.reason or "unreadable")
         else:
@@ -200,44 +209,41 @@ def _companion(plan: Plan, file: CorpusFile, sha: str, links: Companions) -> Non
     plan.reports.append(FileReport(file.source, status, reason))
 
 
-def _join_comment_exports(plan: Plan, previous: ChunkStore | None, files: list[CorpusFile],
-                          to_parse: list[_ToParse], parsed: list[Parsed],
-                          parser: ParsePool) -> None:
-    """Read the Disqus exports again with the archive's post addresses, so that their
-    threads join the posts they were left on (``ingest.disqus``), in place in ``to_parse``
-    and ``parsed``. An unchanged one is read again too when another file changed (a post it
-    joins may have come, changed or gone); if its passages come out the same, it stays
-    unchanged. Comment exports are small: this runs in this process."""
+def _comment_exports(plan: Plan, previous: ChunkStore | None, files: list[CorpusFile],
+                     deferred: list[_ToParse], addresses: dict[str, PostLink],
+                     parser: ParsePool) -> list[tuple[_ToParse, Parsed]]:
+    """The Disqus exports read with the archive's post ``addresses`` (those of the files
+    parsed now, and of the unchanged ones as the last build stored them), so that their
+    threads join the posts they were left on (``ingest.disqus``): the ``deferred`` ones,
+    and an unchanged one when another file changed (a post it joins may have come, changed
+    or gone) unless its passages come out the same. Comment exports are small: this runs
+    in this process."""
     known = plan.previous_rows
     seen = {f.source for f in files}
-    changed = bool(to_parse) or any(s not in seen for s, old in known.items() if old.indexed)
-    exports = [i for i, result in enumerate(parsed) if result.wants_links]
+    # what can move a post: a file added or changed (parsed now) or one gone
+    changed = bool(plan.files or deferred) or any(
+        s not in seen for s, old in known.items() if old.indexed)
     unchanged = [(slot, file) for slot, file in _kept_files(plan, files)
-                 if changed and _is_comment_export(file.path)]
-    if not exports and not unchanged:
-        return
-    by_link: dict[str, PostLink] = {}
-    if previous is not None:  # the posts of the unchanged files, as the last build stored them
+                 if _is_comment_export(file.path)] if changed else []
+    if not deferred and not unchanged:
+        return []
+    by_link = dict(addresses)
+    if previous is not None:
         others = plan.keep_sources - {file.source for _, file in unchanged}
         for _, post_id, title, day, url in previous.post_addresses(others):
             if key := link_key(url):
                 by_link.setdefault(key, PostLink(post_id, title, day, url))
-    for result in parsed:
-        if not result.wants_links:
-            by_link.update(dict(result.links))
-    for i in exports:
-        item = to_parse[i]
-        parsed[i] = parse_for_plan(parser.job(item.file.path, item.file.source,
-                                              posts_by_link=by_link))
+    out = [(item, parse_for_plan(parser.job(item.file.path, item.file.source,
+                                            posts_by_link=by_link))) for item in deferred]
     for slot, file in unchanged:
         result = parse_for_plan(parser.job(file.path, file.source, posts_by_link=by_link))
         old_ids = previous.ids_by_source([file.source]).get(file.source) if previous else None
-        if result.chunks is not None and old_ids is not None and set(unique(result.chunks)[1]
-                                                                      ) == set(old_ids):
+        if result.chunks is not None and old_ids is not None and set(
+                unique(result.chunks)[1].tolist()) == set(old_ids.tolist()):
             continue  # the same passages: it stays as it was
         plan.keep_sources.discard(file.source)
-        to_parse.append(_ToParse(slot, file, known[file.source].sha256, known[file.source]))
-        parsed.append(result)
+        out.append((_ToParse(slot, file, known[file.source].sha256, known[file.source]), result))
+    return out
 
 
 def _kept_files(plan: Plan, files: list[CorpusFile]) -> Iterator[tuple[int, CorpusFile]]:

@@ -76,8 +76,9 @@ def read_file(path: Path, source: str, max_bytes: int = 20 * 1024 * 1024,
     if is_archive(path.name):  # read in place, each member as a file (``archives``)
         return read_zip(path, source, max_bytes, read_source_text)
     text = read_text(path, max_bytes)
-    if posts_by_link is not None and looks_like_disqus(prepare(text)):
-        imported = read_disqus(prepare(text), source, posts_by_link)
+    prepared = prepare(text) if posts_by_link is not None else ""
+    if prepared and looks_like_disqus(prepared):  # read again with the archive's addresses
+        imported = read_disqus(prepared, source, posts_by_link)
     else:
         imported = read_source_text(text, source, path.suffix.lower())
     if not imported.posts:
