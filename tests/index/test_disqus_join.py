@@ -86,3 +86,14 @@ def test_a_build_joins_disqus_threads_to_the_blog_posts(tmp_path, hash_embedder)
     alone = [c for c in _chunks(store) if c.source == "disqus.xml"]
     assert sorted(c.comment_number for c in alone if c.kind == "comment") == ["1", "1", "1.1"]
     assert (store.stats()["posts"], store.stats()["comments"]) == (3, 3)  # with note.md
+
+
+def test_addresses_compare_as_comment_systems_write_them():
+    from assistant.ingest.exports import link_key
+
+    same = {link_key(u) for u in ("https://fernhill.example/post-1/",
+                                  "http://www.fernhill.example/post-1",
+                                  "https://fernhill.example/post-1/?utm=x#comments")}
+    assert same == {"fernhill.example/post-1"}
+    assert link_key("https://fernhill.example/post-2/") != "fernhill.example/post-1"
+    assert link_key("javascript:alert(1)") is None and link_key("") is None
