@@ -73,6 +73,10 @@ class Settings:
     fusion: Fusion = "convex"
     bm25_weight: float = 0.7
     max_file_bytes: int = 20 * 1024 * 1024
+    # The owner's own archive: index drafts too (WordPress, Blogger, Takeout, Ghost, Markdown
+    # ``draft: true``). Off, as for any archive readers see; private, password-protected,
+    # scheduled and trashed posts are never indexed either way.
+    include_drafts: bool = False
     # Processes parsing and chunking files during a build; 0: one per core (at most 8) once
     # a build has 16 or more files to parse, 1: in the building process.
     parse_workers: int = 0

@@ -44,7 +44,8 @@ PARALLEL_PARSE_MIN_FILES = 16  # fewer files to parse: worker processes would co
 def chunker_config(settings: Settings) -> ChunkerConfig:
     """The chunking the settings ask for (recorded in the manifest)."""
     return ChunkerConfig(max_tokens=settings.chunk_tokens, overlap_tokens=settings.chunk_overlap,
-                         lead_tokens=settings.chunk_lead_tokens)
+                         lead_tokens=settings.chunk_lead_tokens,
+                         drafts=settings.include_drafts)
 
 
 @dataclass(frozen=True)
@@ -78,7 +79,8 @@ class Parsed:
 
 def _parse_chunks(job: ParseJob) -> Parsed:
     imported = read_file(Path(job.path), job.source, max_bytes=job.max_bytes,
-                         companions=job.companions, posts_by_link=job.posts_by_link)
+                         companions=job.companions, posts_by_link=job.posts_by_link,
+                         include_drafts=job.config.drafts)
     chunks = [c for post in imported.posts for c in chunk_post(post, job.config)]
     # A post with no text (a title over an image) yields no passage: counted as left out,
     # so the file's post count is what the index holds (6 of the real Blogger export's 629);

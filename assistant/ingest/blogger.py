@@ -89,7 +89,7 @@ def parse_blogger(text: str, source: str) -> list[Post]:
     return list(read_blogger(text, source).posts)
 
 
-def read_blogger(text: str, source: str) -> Imported:
+def read_blogger(text: str, source: str, *, include_drafts: bool = False) -> Imported:
     """Posts and pages, and the counts of entries left out by reason. Raises ``SkippedFile``
     for XML that is not well formed or declares a DOCTYPE."""
     root = _parse_xml(text, source)
@@ -108,7 +108,8 @@ def read_blogger(text: str, source: str) -> Imported:
         if entry.kind == "comment":
             continue
         post = entry_post(entry, source)
-        reason = "draft" if entry.draft else None if post else "empty"
+        reason = ("draft" if entry.draft and not include_drafts
+                  else None if post else "empty")
         if reason:
             skipped[reason] += 1
         else:

@@ -27,13 +27,15 @@ class ChunkerConfig:
     overlap_tokens: int = 40
     lead_tokens: int = 48
     encoding: str = TOKEN_ENCODING
+    drafts: bool = False  # drafts are read too (``Settings.include_drafts``)
 
     def as_dict(self) -> dict[str, object]:
         """As recorded in an index's manifest, with the parser version: a change to either
-        means every file must be parsed again."""
+        means every file must be parsed again (``drafts`` only when on, so the manifests of
+        indexes without drafts stay as they were)."""
         return {"max_tokens": self.max_tokens, "overlap_tokens": self.overlap_tokens,
                 "lead_tokens": self.lead_tokens, "encoding": self.encoding,
-                "parser": PARSER_VERSION}
+                "parser": PARSER_VERSION, **({"drafts": True} if self.drafts else {})}
 
 
 _BULLET = re.compile(r"^\s*(?:[•*\-–·▪]|\d+[.)])\s+")

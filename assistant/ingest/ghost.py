@@ -50,7 +50,7 @@ def looks_like_ghost(text: str) -> bool:
         '"exported_on"' in head or ('"db"' in head and '"posts"' in head))
 
 
-def read_ghost(text: str, source: str) -> Imported:
+def read_ghost(text: str, source: str, *, include_drafts: bool = False) -> Imported:
     """Published public posts and pages, and the counts left out by reason. Raises
     ``SkippedFile`` for JSON that does not parse (with its position) or is not Ghost's."""
     try:
@@ -66,7 +66,7 @@ def read_ghost(text: str, source: str) -> Imported:
     posts: list[Post] = []
     left_out: Counter[str] = Counter()
     for meta, data in sections:
-        posts += _Site(meta, data, source, left_out).posts(data.pop("posts"))
+        posts += _Site(meta, data, source, left_out, include_drafts).posts(data.pop("posts"))
     return Imported.of(posts, left_out)
 
 
@@ -105,8 +105,9 @@ class _Site:
     """One database of the export: its people's names and tags, then its posts."""
 
     def __init__(self, meta: dict[str, Any], data: dict[str, Any], source: str,
-                 left_out: Counter[str]) -> None:
+                 left_out: Counter[str], include_drafts: bool = False) -> None:
         self.source = source
+        self.statuses = ("published", "draft") if include_drafts else ("published",)
         self.left_out = left_out
         site = str(meta.get("url") or "")
         self.site = site.rstrip("/") if site.startswith(("http://", "https://")) else ""
@@ -124,7 +125,7 @@ class _Site:
         return [p for p in (self._post(r) for r in rows if isinstance(r, dict)) if p]
 
     def _post(self, row: dict[str, Any]) -> Post | None:
-        reason = _left_out_reason(row)
+        reason = _left_out_reason(row, self.statuses)
         body = "" if reason else _body(row)
         if not reason and not body:
             reason = "empty"
@@ -148,9 +149,9 @@ class _Site:
         return f"{self.site}/{slug}/" if self.site and slug else None
 
 
-def _left_out_reason(row: dict[str, Any]) -> str | None:
+def _left_out_reason(row: dict[str, Any], statuses: tuple[str, ...]) -> str | None:
     status = str(row.get("status") or "published")
-    if status != "published":
+    if status not in statuses:
         return status  # draft, scheduled, sent (an email only)
     if str(row.get("visibility") or "public") != "public":
         return "members-only"  # members, paid, tiers: not for every reader

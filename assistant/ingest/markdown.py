@@ -171,13 +171,15 @@ def parse_markdown(text: str, source: str) -> list[Post]:
     return list(read_markdown(text, source).posts)
 
 
-def read_markdown(text: str, source: str) -> Imported:
+def read_markdown(text: str, source: str, *, include_drafts: bool = False) -> Imported:
     """One post; the title comes from front matter, else the first ``#`` heading, else the
     first line; the date from front matter, else the file name (Jekyll's
     ``2014-02-09-basics.md``), else the text. Template tags are stripped
-    (``templates``); a draft (``draft: true``, ``published: false``) is left out."""
+    (``templates``); a draft (``draft: true``, ``published: false``) is left out unless
+    ``include_drafts``."""
     meta, text = front_matter(text)
-    if meta.get("draft", "").lower() in _YES or meta.get("published", "").lower() in _NO:
+    draft = meta.get("draft", "").lower() in _YES or meta.get("published", "").lower() in _NO
+    if draft and not include_drafts:
         return Imported.of((), {"draft": 1})
     title = " ".join(_inline_text(strip_templates(meta.get("title", ""))).split())
     h1, body = markdown_text(strip_templates(text), take_h1=not title)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
@@ -54,6 +55,8 @@ _EXPORTS: tuple[tuple[Callable[[str], bool], Callable[[str, str], Imported]], ..
     (looks_like_feed, read_feed),
 )
 
+# The readers that know drafts (the owner may index them: ``Settings.include_drafts``)
+_WITH_DRAFTS = frozenset({read_wxr, read_blogger, read_takeout})
 _NOT_A_POST_YAML = ("a YAML data file, not a post (a Staticman comment file is read with its "
                     "post: <site>/_data/comments/<slug>/ beside a post named <slug>)")
 _DATA_FILES = {".json": NOT_GHOST, ".yml": _NOT_A_POST_YAML, ".yaml": _NOT_A_POST_YAML}
@@ -66,21 +69,23 @@ def parse_file(path: Path, source: str, max_bytes: int = 20 * 1024 * 1024) -> li
 
 def read_file(path: Path, source: str, max_bytes: int = 20 * 1024 * 1024,
               companions: Sequence[str] = (),
-              posts_by_link: Mapping[str, PostLink] | None = None) -> Imported:
+              posts_by_link: Mapping[str, PostLink] | None = None,
+              include_drafts: bool = False) -> Imported:
     """Read one file: its posts, what it left out by reason, its blog title; a static
     site's post with its ``companions``, the paths of its Staticman comment files; a
-    Disqus export's threads joined to the posts ``posts_by_link`` has for their addresses.
-    Raises ``SkippedFile`` for empty, binary, oversized files and for one that yields no
-    post."""
+    Disqus export's threads joined to the posts ``posts_by_link`` has for their addresses;
+    drafts too with ``include_drafts`` (the owner's setting). Raises ``SkippedFile`` for
+    empty, binary, oversized files and for one that yields no post."""
     path = Path(path)
     if is_archive(path.name):  # read in place, each member as a file (``archives``)
-        return read_zip(path, source, max_bytes, read_source_text)
+        return read_zip(path, source, max_bytes,
+                        functools.partial(read_source_text, include_drafts=include_drafts))
     text = read_text(path, max_bytes)
     prepared = prepare(text) if posts_by_link is not None else ""
     if prepared and looks_like_disqus(prepared):  # read again with the archive's addresses
         imported = read_disqus(prepared, source, posts_by_link)
     else:
-        imported = read_source_text(text, source, path.suffix.lower())
+        imported = read_source_text(text, source, path.suffix.lower(), include_drafts)
     if not imported.posts:
         if imported.left_out:  # "draft: true": say so, not "no text"
             raise SkippedFile("nothing published: " + ", ".join(
@@ -102,7 +107,8 @@ def parse_text(text: str, source: str, suffix: str = ".txt") -> list[Post]:
     return list(read_source_text(text, source, suffix).posts)
 
 
-def read_source_text(text: str, source: str, suffix: str = ".txt") -> Imported:
+def read_source_text(text: str, source: str, suffix: str = ".txt",
+                     include_drafts: bool = False) -> Imported:
     """Read decoded text: a WordPress, Blogger, Disqus or Ghost export or an RSS or Atom
     feed by its content, whatever its name; else ``suffix`` picks the format (.txt, .md,
     .html)."""
@@ -112,7 +118,7 @@ def read_source_text(text: str, source: str, suffix: str = ".txt") -> Imported:
     check_suffix(suffix)
     raw = text.removeprefix("\ufeff")
     if looks_like_ghost(raw):  # before ``prepare``: dropping "<!--…-->" spans could cut JSON
-        return read_ghost(raw, source)
+        return read_ghost(raw, source, include_drafts=include_drafts)
     text = prepare(text)
     if not text.strip():
         return Imported(())
@@ -120,7 +126,8 @@ def read_source_text(text: str, source: str, suffix: str = ".txt") -> Imported:
         raise SkippedFile(_DATA_FILES[suffix])
     for looks_like, read in _EXPORTS:
         if looks_like(text):
-            return read(text, source)
+            return (read(text, source, include_drafts=include_drafts) if read in _WITH_DRAFTS
+                    else read(text, source))
     if suffix in (".xml", ".atom"):
         raise SkippedFile("an XML file that is neither a WordPress (WXR), Blogger or Disqus "
                           "export nor an RSS or Atom feed; export the blog from its Tools or "
@@ -128,6 +135,6 @@ def read_source_text(text: str, source: str, suffix: str = ".txt") -> Imported:
     if suffix in (".html", ".htm") or looks_like_html(text):
         return Imported.of(parse_html(text, source))
     if suffix in (".md", ".markdown") or front_matter(text)[0]:
-        return read_markdown(text, source)
+        return read_markdown(text, source, include_drafts=include_drafts)
     return Imported.of(parse_blog_text(text, source))
 

@@ -92,7 +92,7 @@ def looks_like_takeout(text: str) -> bool:
     return root_name(text).rpartition(":")[2] == "feed" and _NS in text[:_SNIFF_CHARS]
 
 
-def read_takeout(text: str, source: str) -> Imported:
+def read_takeout(text: str, source: str, *, include_drafts: bool = False) -> Imported:
     """Live posts and pages with their threaded live comments, the counts of entries left
     out by reason, and the blog's title. Raises ``SkippedFile`` for XML that is not well
     formed or declares a DOCTYPE."""
@@ -107,7 +107,8 @@ def read_takeout(text: str, source: str) -> Imported:
         if entry.kind == "comment":
             comments.setdefault(entry.guid, entry)
         elif entry.kind in ("post", "page"):
-            reason = None if entry.status == "live" else entry.status
+            kept = ("live", "draft") if include_drafts else ("live",)
+            reason = None if entry.status in kept else entry.status
             post = None if reason else entry_post(entry, source)
             if post is None:
                 skipped[reason or "empty"] += 1
