@@ -81,10 +81,10 @@ def test_a_site_is_indexed_with_its_comment_files_attached(tmp_path, hash_embedd
 @pytest.mark.skipif(not REAL.is_dir(), reason="../shared/real-exports is not in this checkout")
 def test_the_real_jekyll_site_keeps_every_staticman_comment(tmp_path, hash_embedder):
     """39 posts under _posts/ (none a draft: no ``draft``/``published: false`` in them) and
-    560 comment files under _data/comments/ in 34 folders, each naming a post's slug. 260
-    of them have a ``replying_to``; 259 name a top-level comment and thread under it, the
-    other (``replying_to: ""`` written with double quotes counts as empty) answers the post.
-    None is a honeypot-caught bot (``hidden`` is empty in all)."""
+    560 comment files under _data/comments/ in 34 folders, each naming a post's slug. 302
+    of them have a ``replying_to``: 43 empty (``''`` or bare), 259 the number of a
+    top-level comment, under which each threads. None is a honeypot-caught bot (``hidden``
+    is empty in all)."""
     corpus = tmp_path / "corpus"
     shutil.copytree(REAL, corpus / "jekyll")
     report, store = _build(corpus, tmp_path / "index", hash_embedder)
