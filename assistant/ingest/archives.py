@@ -70,13 +70,13 @@ def read_zip(path: Path, source: str, max_bytes: int, read_member: ReadMember) -
         with zipfile.ZipFile(path) as archive:
             infos = _checked_infos(archive)
             counts: Counter[str] = Counter()
+            names = [safe_member_path(i.filename) for i in infos]
             # a static site's Staticman comment files go with their post (``staticman``)
-            paired, _ = pair_comment_files([safe_member_path(i.filename) or "" for i in infos])
+            paired, _ = pair_comment_files([name or "" for name in names])
             attached = {c for comments in paired.values() for c in comments}
-            by_name = {safe_member_path(i.filename): i for i in infos}
+            by_name = dict(zip(names, infos, strict=True))
             parts = []
-            for info in infos:
-                name = safe_member_path(info.filename)
+            for info, name in zip(infos, names, strict=True):
                 if name in attached:
                     continue
                 part = _member(archive, info, f"{source}/", max_bytes, read_member, counts)
