@@ -25,6 +25,7 @@ __all__ = [
     "Post",
     "SourcesEvent",
     "TextDelta",
+    "TokenUsage",
     "faiss_id",
     "replying",
 ]
@@ -196,6 +197,20 @@ class ImpliedFilter:
 
 
 @dataclass(frozen=True)
+class TokenUsage:
+    """Tokens a chat model read and wrote for one answer, as its backend counted them (a
+    backend's ``stream`` returns one when it can: llama.cpp with the model's own tokenizer,
+    an OpenAI-compatible server with the counts it reports)."""
+
+    prompt_tokens: int
+    completion_tokens: int
+
+    @property
+    def total_tokens(self) -> int:
+        return self.prompt_tokens + self.completion_tokens
+
+
+@dataclass(frozen=True)
 class Answer:
     question: str
     text: str
@@ -215,6 +230,8 @@ class Answer:
     implied: tuple[ImpliedFilter, ...] = ()  # filters read from the wording, applied
     gaps: tuple[str, ...] = ()  # what was asked that the archive does not state ("the
     # system's cost"): the answer says so, then what the archive says nearby
+    usage: TokenUsage | None = None  # the model's tokens; None when no model was asked, or
+    # its backend reported no counts
 
     def as_dict(self) -> dict[str, object]:
         """The public JSON shape (``ask --json``, the HTTP API)."""

@@ -15,7 +15,7 @@ from typing import Protocol
 from assistant.answer.prompts import REFUSAL_TEXT
 from assistant.answer.reading import Reading
 from assistant.answer.understand import Query
-from assistant.records import Citation, Event, Hit
+from assistant.records import Citation, Event, Hit, TokenUsage
 
 __all__ = ["REFUSAL_MESSAGE", "Answerer", "Reply", "Replying", "refusal"]
 
@@ -36,6 +36,7 @@ class Reply:
     notice: str | None = None
     draft: str = ""  # the model's unchecked text, when a model wrote one
     gaps: tuple[str, ...] = ()  # what was asked that the passages do not state
+    usage: TokenUsage | None = None  # the model's tokens, when its backend counted them
 
 
 Replying = Generator[Event, None, Reply]

@@ -247,6 +247,6 @@ def _answer(question: str, query: Query, reply: Reply, clock: _Clock) -> Answer:
                   citations=reply.citations, passages=reply.passages, query=query.text,
                   backend=reply.backend, notice=reply.notice, unsupported=reply.unsupported,
                   repaired=reply.repaired, draft=reply.draft, implied=query.implied,
-                  gaps=reply.gaps,
+                  gaps=reply.gaps, usage=reply.usage,
                   first_token_s=clock.first_token_s, total_s=clock.elapsed(),
                   retrieval_s=clock.retrieval_s)

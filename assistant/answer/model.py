@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Generator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from assistant.answer.answerer import Reply, Replying, refusal
 from assistant.answer.citations import (
@@ -45,7 +45,15 @@ from assistant.answer.prompts import (
 from assistant.answer.reading import Reading, Sentence
 from assistant.answer.understand import Query
 from assistant.llm.base import BackendError, ChatBackend, StreamInterrupted
-from assistant.records import Citation, Event, Hit, NoticeEvent, SourcesEvent, TextDelta
+from assistant.records import (
+    Citation,
+    Event,
+    Hit,
+    NoticeEvent,
+    SourcesEvent,
+    TextDelta,
+    TokenUsage,
+)
 from assistant.text import count_tokens
 
 __all__ = ["FILLED_NOTICE", "INJECTED_NOTICE", "MISSED_NOTICE", "REPLACED_NOTICE", "UNHELD_NOTICE",
@@ -84,6 +92,7 @@ _FINISHED = re.compile(r"[.!?…][\"”’')\]*_]*(?:\s*\[[^\[\]]*\])*\s*$")
 class _Draft:
     text: str  # what the model wrote, stripped
     failure: str | None  # why the stream stopped early, if it did
+    usage: TokenUsage | None = None  # what the backend counted, if it did
 
     def usable(self) -> tuple[str, str | None]:
         """The text to verify and the notice. A cut stream loses its unfinished last
@@ -116,8 +125,16 @@ class ModelAnswerer:
 
     def stream(self, query: Query, reading: Reading) -> Replying:
         """Sources (the passages whose sentences the prompt holds), the draft, notices; the
-        checked reply. When the reading stage found that the archive states none of what
-        was asked, the model is not asked: the composed gap answer is the answer."""
+        checked reply, with the tokens the model used (whichever text the reply kept: the
+        model read and wrote them). When the reading stage found that the archive states
+        none of what was asked, the model is not asked: the composed gap answer is the
+        answer."""
+        drafts: list[_Draft] = []
+        reply = yield from self._answer(query, reading, drafts)
+        usage = drafts[0].usage if drafts else None
+        return replace(reply, usage=usage) if usage else reply
+
+    def _answer(self, query: Query, reading: Reading, drafts: list[_Draft]) -> Replying:
         if not reading.answered and not reading.off_topic:
             yield SourcesEvent(reading.passages, query.text)
             return (yield from self.fallback.write(reading, backend=self.name))
@@ -131,6 +148,7 @@ class ModelAnswerer:
         narrowed = narrowed.narrowed(range(1, len(passages) + 1))
         yield SourcesEvent(passages, query.text)
         draft = yield from self._draft(prompt)
+        drafts.append(draft)
         text, notice = draft.usable()  # a cut stream without its unfinished sentence
         if notice and not text:
             return (yield from self._extract(narrowed, draft, fallback_notice(notice)))
@@ -153,10 +171,16 @@ class ModelAnswerer:
         """Stream the model's text; a backend error ends the draft instead of the answer."""
         parts: list[str] = []
         failure: str | None = None
-        deltas = self.chat.stream(prompt.messages, max_tokens=prompt.max_tokens,
-                                  temperature=0.1)
+        usage = None
+        deltas = iter(self.chat.stream(prompt.messages, max_tokens=prompt.max_tokens,
+                                       temperature=0.1))
         try:
-            for delta in deltas:
+            while True:
+                try:
+                    delta = next(deltas)
+                except StopIteration as done:  # a backend's stream may return its counts
+                    usage = done.value if isinstance(done.value, TokenUsage) else None
+                    break
                 parts.append(delta)
                 yield TextDelta(delta)
         except StreamInterrupted as exc:
@@ -175,7 +199,7 @@ class ModelAnswerer:
             # a clean end mid-sentence, near the limit: the answer ran into ``max_tokens``
             failure = (f"it reached the length limit ({prompt.max_tokens} tokens) "
                        "mid-sentence.")
-        return _Draft(text, failure)
+        return _Draft(text, failure, usage)
 
     def _extract(self, reading: Reading, draft: _Draft, notice: str) -> Replying:
         """The composed answer over the passages already sent, saying why."""

@@ -47,7 +47,9 @@ class ChatBackend(Protocol):
         temperature: float = 0.1,
         stop: list[str] | None = None,
     ) -> Iterator[str]:
-        """Yield the answer as text deltas; raise a ``BackendError`` on failure."""
+        """Yield the answer as text deltas; raise a ``BackendError`` on failure. A generator
+        may return a ``TokenUsage`` (its ``StopIteration.value``): the tokens the model read
+        and wrote, as the model's tokenizer or its server counted them."""
         ...
 
 

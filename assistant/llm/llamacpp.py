@@ -20,13 +20,14 @@ from __future__ import annotations
 import os
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Generator
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from assistant.llm.base import BackendError, BackendUnavailable, Message, StreamInterrupted
 from assistant.llm.prompt_reuse import PromptCounter
+from assistant.records import TokenUsage
 
 __all__ = ["LlamaCppBackend", "LlamaCppRegistry", "LlamaOptions", "RunStats", "default_threads"]
 
@@ -154,8 +155,9 @@ class LlamaCppBackend:
         max_tokens: int = 512,
         temperature: float = 0.1,
         stop: list[str] | None = None,
-    ) -> Iterator[str]:
-        """Yield text deltas, holding the model's lock until the stream ends."""
+    ) -> Generator[str, None, TokenUsage]:
+        """Yield text deltas, holding the model's lock until the stream ends; return the
+        tokens read and written, counted with the model's own tokenizer."""
         with self._lock:
             started = time.perf_counter()
             llama = self._load_locked()
@@ -187,6 +189,8 @@ class LlamaCppBackend:
             self.last_run = RunStats(
                 prompt_tokens, reused, len(parts),
                 None if first is None else first - started, time.perf_counter() - started)
+            written = llama.tokenize("".join(parts).encode("utf-8"), add_bos=False)
+            return TokenUsage(prompt_tokens, len(written))
 
 
 class LlamaCppRegistry:

@@ -10,7 +10,7 @@ import itertools
 import json
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -33,7 +33,9 @@ from assistant.llm.replies import (
     quote_body,
     retry_delay,
     unexpected_body,
+    usage_of,
 )
+from assistant.records import TokenUsage
 
 if TYPE_CHECKING:
     import httpx
@@ -123,14 +125,17 @@ class OpenAICompatBackend:
         max_tokens: int = 512,
         temperature: float = 0.1,
         stop: list[str] | None = None,
-    ) -> Iterator[str]:
-        """Yield text deltas; see the class docstring for retries and errors."""
+    ) -> Generator[str, None, TokenUsage | None]:
+        """Yield text deltas and return the server's token counts, if it sent them; see
+        the class docstring for retries and errors."""
         payload: dict[str, Any] = {
             "model": self.model,
             "messages": messages,
             "stream": True,
             "max_tokens": max_tokens,
             "temperature": temperature,
+            # OpenAI, vLLM, llama.cpp's server and Ollama then end with a usage chunk
+            "stream_options": {"include_usage": True},
         }
         if stop:
             payload["stop"] = stop
@@ -138,16 +143,19 @@ class OpenAICompatBackend:
         if self._api_key:
             headers["Authorization"] = f"Bearer {self._api_key}"
         parts: list[str] = []
+        counted: list[TokenUsage] = []
         for attempt in range(1, self.policy.max_attempts + 1):
-            retry = yield from self._attempt(payload, headers, attempt, parts)
+            retry = yield from self._attempt(payload, headers, attempt, parts, counted)
             if retry is None:
-                return
+                return counted[-1] if counted else None
             self.policy.sleep(retry)
+        return None
 
     def _attempt(self, payload: dict[str, Any], headers: dict[str, str], attempt: int,
-                 parts: list[str]) -> Iterator[str]:
-        """One request: yields its text; returns None when done, or seconds to wait before
-        the next attempt (a retryable status, or a dropped connection before any text)."""
+                 parts: list[str], counted: list[TokenUsage]) -> Iterator[str]:
+        """One request: yields its text (and adds the usage it reports to ``counted``);
+        returns None when done, or seconds to wait before the next attempt (a retryable
+        status, or a dropped connection before any text)."""
         import httpx
 
         last = attempt >= self.policy.max_attempts
@@ -158,7 +166,7 @@ class OpenAICompatBackend:
                     if resp.status_code in RETRYABLE_STATUSES and not last:
                         return self._delay(resp, attempt)
                     raise self._http_error(resp, attempt)
-                yield from self._read_body(resp, parts)
+                yield from self._read_body(resp, parts, counted)
                 return None
         except httpx.TimeoutException as exc:
             raise self._timeout_error(exc, parts) from None
@@ -177,14 +185,15 @@ class OpenAICompatBackend:
                 f"Request to {self.url} failed: {type(exc).__name__}: {exc}"
             ) from None
 
-    def _read_body(self, resp: httpx.Response, parts: list[str]) -> Iterator[str]:
+    def _read_body(self, resp: httpx.Response, parts: list[str],
+                   counted: list[TokenUsage]) -> Iterator[str]:
         """The event stream, whatever the content type says; else the answer of a JSON
         completion, or an error naming what came instead (an HTML page, garbage, nothing).
         Decided on the first non-blank line, so a real stream is never held back."""
         lines = resp.iter_lines()
         first = next((line for line in lines if line.strip()), None)
         if first is not None and is_sse_line(first):
-            yield from self._read_events(itertools.chain([first], lines), parts)
+            yield from self._read_events(itertools.chain([first], lines), parts, counted)
             return
         body = [first or ""]
         size = len(body[0])
@@ -197,11 +206,15 @@ class OpenAICompatBackend:
         answer = completion_text(text)
         if answer is None:
             raise unexpected_body(self._reply_info(resp), text)
+        usage = usage_of(json.loads(text))
+        if usage:
+            counted.append(usage)
         if answer:
             parts.append(answer)
             yield answer
 
-    def _read_events(self, lines: Iterable[str], parts: list[str]) -> Iterator[str]:
+    def _read_events(self, lines: Iterable[str], parts: list[str],
+                     counted: list[TokenUsage]) -> Iterator[str]:
         for data in iter_sse_data(lines):
             if data.strip() == "[DONE]":
                 return
@@ -217,6 +230,9 @@ class OpenAICompatBackend:
                 raise self._interrupted(
                     f"{self.url} reported an error mid-stream: {error_text(event)}", parts
                 )
+            usage = usage_of(event)
+            if usage:
+                counted.append(usage)
             text = delta_text(event)
             if text:
                 parts.append(text)

@@ -21,6 +21,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from assistant.llm.base import BackendError, BackendUnavailable
+from assistant.records import TokenUsage
 
 __all__ = [
     "MAX_BODY_CHARS",
@@ -36,6 +37,7 @@ __all__ = [
     "quote_body",
     "retry_delay",
     "unexpected_body",
+    "usage_of",
 ]
 
 MAX_BODY_CHARS = 65_536  # read of a body that is not an event stream, to say what it is
@@ -202,6 +204,19 @@ def completion_text(text: str) -> str | None:
     message = choices[0].get("message")
     content = message.get("content") if isinstance(message, dict) else choices[0].get("text")
     return content if isinstance(content, str) else None
+
+
+def usage_of(body: dict[str, Any]) -> TokenUsage | None:
+    """The ``usage`` counts of a completion or of a stream's usage chunk, if it has sound
+    ones (whole numbers, not negative)."""
+    usage = body.get("usage")
+    if not isinstance(usage, dict):
+        return None
+    prompt, completion = usage.get("prompt_tokens"), usage.get("completion_tokens")
+    counts = (prompt, completion)
+    if not all(isinstance(n, int) and not isinstance(n, bool) and n >= 0 for n in counts):
+        return None
+    return TokenUsage(prompt, completion)
 
 
 def delta_text(event: dict[str, Any]) -> str:

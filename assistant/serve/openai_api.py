@@ -9,13 +9,26 @@ the archive does not state) beside them. Optional extra body fields: ``filters``
 (``since``, ``until``, ``kind``, ``author``; one sent as "" or kind "both" lifts what the
 wording implies), ``k``, and ``infer_filters`` (false: apply no implied filter). FastAPI
 is imported only by ``create_router``.
+
+As OpenAI shapes them: ``usage`` in every reply, and with ``stream_options.include_usage``
+a last chunk (``choices: []``) holding it, the chunks before carrying ``"usage": null``;
+``system_fingerprint`` (the backend and the index version answering); ``finish_reason``
+``stop`` (the served answer is always whole: a draft cut by its length limit is trimmed to
+its finished sentences or replaced); errors as ``{"error": {message, type, param, code}}``,
+mid-stream too. ``usage`` counts what the model read and wrote, as its backend counted it
+(llama.cpp's tokenizer, the remote server's report). With no model (the extractive
+backend, or a backend that reports nothing) it is an estimate in tiktoken's cl100k tokens:
+the request's messages and the passages read for ``prompt_tokens``, the reply's content
+for ``completion_tokens``.
 """
 
+import hashlib
 import json
 import logging
 import time
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -25,6 +38,7 @@ from assistant.answer.sanitize import SafeMarkdownStream, permalinks, safe_markd
 from assistant.records import AnswerEvent, NoticeEvent, SourcesEvent, TextDelta
 from assistant.search.retriever import MAX_K
 from assistant.serve.schemas import INFER_FILTERS, SearchFilters, filter_options
+from assistant.text import count_tokens
 
 __all__ = [
     "MODEL_ID",
@@ -36,6 +50,7 @@ __all__ = [
     "openai_error",
     "split_messages",
     "structured",
+    "usage_of",
 ]
 
 log = logging.getLogger("assistant.serve.openai_api")
@@ -52,6 +67,12 @@ class ChatMessage(BaseModel):
     content: str | list[dict[str, Any]] | None = None
 
 
+class StreamOptions(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    include_usage: bool = False
+
+
 class ChatRequest(BaseModel):
     """The subset of the OpenAI chat request this server reads; other fields are ignored."""
 
@@ -60,6 +81,7 @@ class ChatRequest(BaseModel):
     model: str = MODEL_ID
     messages: list[ChatMessage] = Field(..., min_length=1)
     stream: bool = False
+    stream_options: StreamOptions | None = None
     filters: SearchFilters | None = None
     k: int | None = Field(None, ge=1, le=MAX_K)
     infer_filters: bool = Field(True, description=INFER_FILTERS)
@@ -120,6 +142,27 @@ def structured(answer) -> dict[str, Any]:
     return {name: shape[name] for name in ("citations", "refused", "implied_filters", "gaps")}
 
 
+def usage_of(answer, messages: list[ChatMessage], content: str) -> dict[str, int]:
+    """The reply's ``usage``: the model's own counts, else the cl100k estimate (the module
+    docstring says what each counts)."""
+    if answer.usage is not None:
+        prompt, completion = answer.usage.prompt_tokens, answer.usage.completion_tokens
+    else:
+        read = [_text(m.content) for m in messages] + [p.text for p in answer.passages]
+        prompt = sum(count_tokens(text) for text in read)
+        completion = count_tokens(content)
+    return {"prompt_tokens": prompt, "completion_tokens": completion,
+            "total_tokens": prompt + completion}
+
+
+def _fingerprint(assistant, backend: str) -> str:
+    """``system_fingerprint``: changes when the backend or the index version does, as
+    OpenAI's changes with its serving configuration (clients compare it across replies)."""
+    store = getattr(assistant.retriever, "store", None)
+    version = Path(str(getattr(store, "path", ""))).name
+    return "fp_" + hashlib.sha256(f"{backend}|{version}".encode()).hexdigest()[:12]
+
+
 def _models(assistant, allowed: list[str]) -> dict[str, str | None]:
     """Model ids clients may name: ``blog-archive`` (the default backend) and one per other
     enabled backend, ``blog-archive:<spec>``."""
@@ -166,20 +209,26 @@ def create_router(assistant, allowed: list[str]):
         now = int(time.time())
         if not body.stream:
             answer = assistant.ask(question, history, **options)
-            message = {"role": "assistant", "content": completion_content(answer),
+            content = completion_content(answer)
+            message = {"role": "assistant", "content": content, "refusal": None,
                        **structured(answer)}
             if answer.notice:
                 message["notice"] = answer.notice
             return JSONResponse({
                 "id": reply_id, "object": "chat.completion", "created": now, "model": model,
+                "system_fingerprint": _fingerprint(assistant, answer.backend),
                 "choices": [{"index": 0, "message": message, "finish_reason": "stop",
-                             "logprobs": None}]})
+                             "logprobs": None}],
+                "usage": usage_of(answer, body.messages, content)})
         events = assistant.stream(question, history, **options)
         first = next(events, None)  # bad input raises here, before the response starts
         if first is None:
             raise RuntimeError("the answer stream ended without an event")
-        chunks = _chunks(first, events, {"id": reply_id, "object": "chat.completion.chunk",
-                                         "created": now, "model": model})
+        base = {"id": reply_id, "object": "chat.completion.chunk", "created": now,
+                "model": model, "system_fingerprint": _fingerprint(
+                    assistant, assistant.backend_name(models[model]))}
+        include_usage = bool(body.stream_options and body.stream_options.include_usage)
+        chunks = _chunks(first, events, base, body.messages if include_usage else None)
         return StreamingResponse(chunks, media_type="text/event-stream",
                                  headers={"Cache-Control": "no-cache",
                                           "X-Accel-Buffering": "no"})
@@ -192,9 +241,17 @@ def _data(payload: dict[str, Any] | str) -> bytes:
     return f"data: {text}\n\n".encode()
 
 
-def _chunks(first, events: Iterator, base: dict[str, Any]) -> Iterator[bytes]:
+def _error(message: str, kind: str) -> dict[str, Any]:
+    return {"error": {"message": message, "type": kind, "param": None, "code": None}}
+
+
+def _chunks(first, events: Iterator, base: dict[str, Any],
+            usage_for: list[ChatMessage] | None) -> Iterator[bytes]:
     """OpenAI stream chunks: the role, text deltas (notices inline, in italics), then the
-    references with the structured citations, then ``finish_reason: stop`` and ``[DONE]``."""
+    references with the structured citations, then ``finish_reason: stop``, the usage chunk
+    when asked for (``usage_for``: the request's messages), and ``[DONE]``."""
+    if usage_for is not None:
+        base = dict(base, usage=None)
 
     def chunk(delta: dict[str, Any], finish: str | None = None) -> bytes:
         return _data(dict(base, choices=[{"index": 0, "delta": delta, "logprobs": None,
@@ -208,11 +265,14 @@ def _chunks(first, events: Iterator, base: dict[str, Any]) -> Iterator[bytes]:
             if delta:
                 yield chunk(delta)
         yield chunk({}, finish="stop")
+        if usage_for is not None and deltas.answer is not None:
+            usage = usage_of(deltas.answer, usage_for, deltas.content)
+            yield _data(dict(base, choices=[], usage=usage))
     except ValueError as exc:
-        yield _data({"error": {"message": str(exc), "type": "invalid_request_error"}})
+        yield _data(_error(str(exc), "invalid_request_error"))
     except Exception:
         log.exception("error while streaming a chat completion")
-        yield _data({"error": {"message": "internal error", "type": "server_error"}})
+        yield _data(_error("internal error", "server_error"))
     yield _data("[DONE]")
 
 
@@ -223,9 +283,17 @@ class _Deltas:
     def __init__(self) -> None:
         self.safe = SafeMarkdownStream()
         self.wrote = False
+        self.answer = None  # the final Answer, once its event went by
+        self.content = ""  # the reply's content so far
 
     def of(self, event) -> dict[str, Any] | None:
         """The delta ``event`` adds to the reply, if any."""
+        delta = self._delta(event)
+        if delta:
+            self.content += delta.get("content", "")
+        return delta
+
+    def _delta(self, event) -> dict[str, Any] | None:
         if isinstance(event, SourcesEvent):  # the passages' permalinks may stay links
             self.safe = SafeMarkdownStream(permalinks(event.passages))
         elif isinstance(event, TextDelta) and event.text:
@@ -236,7 +304,7 @@ class _Deltas:
             self.wrote = self.wrote or bool(text)
             return {"content": f"{text}{gap}_{safe_markdown(event.message)}_\n\n"}
         elif isinstance(event, AnswerEvent):
-            answer = event.answer
+            answer = self.answer = event.answer
             delta = {"content": self.safe.flush() + format_references(answer),
                      **structured(answer)}
             if answer.notice:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 from email.utils import formatdate
 
@@ -15,6 +16,7 @@ from assistant.llm import (
     StreamInterrupted,
 )
 from assistant.llm.openai_compat import iter_sse_data, retry_delay
+from assistant.records import TokenUsage
 from tests.llm.llm_stubs import Reply, StubServer, free_port, sse_body
 
 MESSAGES = [{"role": "user", "content": "hi"}]
@@ -75,7 +77,47 @@ def test_stream_yields_deltas_and_sends_request(stub: StubServer) -> None:
     assert request.path == "/v1/chat/completions"
     assert request.headers["Authorization"] == "Bearer sk-abc"
     assert request.body == {"model": "test-model", "messages": MESSAGES, "stream": True,
-                            "max_tokens": 9, "temperature": 0.0, "stop": ["\n\n"]}  # fmt: skip
+                            "max_tokens": 9, "temperature": 0.0, "stop": ["\n\n"],
+                            "stream_options": {"include_usage": True}}  # fmt: skip
+
+
+def _returned(stream):
+    """The text a stream yields and the value it returns."""
+    parts = []
+    while True:
+        try:
+            parts.append(next(stream))
+        except StopIteration as done:
+            return parts, done.value
+
+
+def test_stream_returns_the_usage_chunks_counts(stub: StubServer) -> None:
+    usage = {"prompt_tokens": 41, "completion_tokens": 3, "total_tokens": 44}
+    body = sse_body("Hel", "lo", done=False)
+    body.append(f"data: {json.dumps({'choices': [], 'usage': usage})}\n\n".encode())
+    stub.replies = [Reply(chunks=[*body, b"data: [DONE]\n\n"])]
+    parts, counted = _returned(backend_for(stub.base_url).stream(MESSAGES))
+    assert parts == ["Hel", "lo"]
+    assert counted == TokenUsage(41, 3)
+
+
+def test_stream_without_usage_returns_none_and_bad_counts_are_ignored(
+        stub: StubServer) -> None:
+    stub.replies = [Reply(chunks=sse_body("Hi"))]
+    assert _returned(backend_for(stub.base_url).stream(MESSAGES)) == (["Hi"], None)
+    body = sse_body("Hi", done=False)
+    bad = {"choices": [], "usage": {"prompt_tokens": -1, "completion_tokens": "3"}}
+    body.append(f"data: {json.dumps(bad)}\n\n".encode())
+    stub.replies = [Reply(chunks=[*body, b"data: [DONE]\n\n"])]
+    assert _returned(backend_for(stub.base_url).stream(MESSAGES)) == (["Hi"], None)
+
+
+def test_json_completion_usage_is_returned(stub: StubServer) -> None:
+    completion = {"choices": [{"index": 0, "message": {"role": "assistant", "content": "Hi."}}],
+                  "usage": {"prompt_tokens": 7, "completion_tokens": 2, "total_tokens": 9}}
+    stub.replies = [Reply(headers={"Content-Type": "application/json"},
+                          chunks=[json.dumps(completion).encode()])]
+    assert _returned(backend_for(stub.base_url).stream(MESSAGES)) == (["Hi."], TokenUsage(7, 2))
 
 
 def test_no_authorization_header_without_key(stub: StubServer) -> None:

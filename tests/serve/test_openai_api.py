@@ -5,7 +5,9 @@ from __future__ import annotations
 import pytest
 
 from assistant.llm.fake import FakeBackend
+from assistant.records import TokenUsage
 from assistant.serve.http import create_app
+from assistant.text import count_tokens
 
 from .server_helpers import live_server, small_assistant
 
@@ -14,6 +16,7 @@ openai = pytest.importorskip("openai")
 pytestmark = pytest.mark.server
 
 PAY_QUESTION = "Will Napo members ballot on industrial action over pay?"
+MODEL_PROMPT_TOKENS, MODEL_COMPLETION_TOKENS = 321, 17  # what the scripted model "counted"
 
 
 def _client(url: str):
@@ -34,7 +37,8 @@ def client(assistant):
 @pytest.fixture(scope="module")
 def model_client(tmp_path_factory):
     reply = "Napo members will be balloted on industrial action over the pay freeze [1]."
-    backend = FakeBackend(default=reply, name="scripted", piece=9)
+    backend = FakeBackend(default=reply, name="scripted", piece=9,
+                          usage=TokenUsage(MODEL_PROMPT_TOKENS, MODEL_COMPLETION_TOKENS))
     assistant = small_assistant(tmp_path_factory.mktemp("model"), backend)
     with live_server(create_app(assistant)) as url:
         yield _client(url)
@@ -65,6 +69,31 @@ def test_completion_is_the_answer_with_references_and_citations(client, assistan
         in message.content
     assert message.citations == [c.as_dict() for c in expected.citations]
     assert message.refused is False
+    assert completion.system_fingerprint.startswith("fp_")
+    usage = completion.usage  # extractive: the documented cl100k estimate
+    assert usage.completion_tokens == count_tokens(message.content)
+    assert usage.prompt_tokens > count_tokens(PAY_QUESTION)  # the passages read count too
+    assert usage.total_tokens == usage.prompt_tokens + usage.completion_tokens
+
+
+def test_usage_chunk_only_when_asked_for(client, model_client):
+    plain = list(ask(client, PAY_QUESTION, stream=True))
+    assert all(chunk.usage is None and chunk.choices for chunk in plain)
+    counted = list(ask(client, PAY_QUESTION, stream=True,
+                       stream_options={"include_usage": True}))
+    *chunks, last = counted
+    assert last.choices == [] and all(chunk.usage is None for chunk in chunks)
+    content = "".join(chunk.choices[0].delta.content or "" for chunk in chunks)
+    whole = ask(client, PAY_QUESTION)
+    assert last.usage == whole.usage
+    assert last.usage.completion_tokens == count_tokens(content)
+    assert len({chunk.system_fingerprint for chunk in counted}) == 1
+    model = list(ask(model_client, PAY_QUESTION, stream=True,
+                     stream_options={"include_usage": True}))
+    assert (model[-1].usage.prompt_tokens, model[-1].usage.completion_tokens) == (
+        MODEL_PROMPT_TOKENS, MODEL_COMPLETION_TOKENS)  # the backend's own counts
+    assert ask(model_client, PAY_QUESTION).usage.total_tokens == (
+        MODEL_PROMPT_TOKENS + MODEL_COMPLETION_TOKENS)
 
 
 def test_streaming_gives_the_same_content_and_the_citations(client):
