@@ -93,6 +93,9 @@ class Settings:
     openai_context_length: int = 8192
     llamacpp_n_ctx: int = 4096
     ui_auth: str = ""  # "user:password" turns on basic auth for the browser chat
+    # Signed-in users' saved chats, one folder each (ui/conversations.py); without
+    # ``ui_auth`` chats are kept in the visitor's browser instead.
+    chats_dir: Path = Path("chats")
     max_upload_mb: float = 5.0
     ui_concurrency: int = 4  # chat requests served at once (a local model still runs one at a time)
     ui_queue_size: int = 64

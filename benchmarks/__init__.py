@@ -4,6 +4,7 @@ in the package (``pyproject.toml`` packages ``assistant*`` only).
     python -m benchmarks.corpus          the shipped corpus end to end, and 10k synthetic chunks
     python -m benchmarks.scale           synthetic archives of 10k-1M chunks (about 10 minutes)
     python -m benchmarks.ingest          memory of streamed builds, 100k and 1M chunks
+    python -m benchmarks.timeline        "when did X come up" charts on 100k and 1M chunks
     python -m benchmarks.parsing         build rate by number of parse workers
     python -m benchmarks.embedding       passages/s and query latency per embedding backend
     python -m benchmarks.http_search     GET /search under concurrent clients

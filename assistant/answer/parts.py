@@ -13,6 +13,7 @@ after the question's own hits, each passage once, so one numbering serves the wh
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -53,13 +54,28 @@ def _asked(text: str) -> Asked:
     return Asked(text, shape.wants, shape.focus, shape.constraints)
 
 
+def _said(query: Query) -> str:
+    """The conversation's last answer, which a follow-up asks past ("what else?"); none
+    when the last question is asked again word for word (the page's timeline re-asks it for
+    a period): its answer may be the same one, and restating it is no reason to refuse."""
+    turns = query.turns
+    last_asked = next((t["content"] for t in reversed(turns) if t["role"] == "user"), None)
+    if last_asked is not None and _words(last_asked) == _words(query.asked):
+        return ""
+    return next((t["content"] for t in reversed(turns) if t["role"] == "assistant"), "")
+
+
+def _words(text: str) -> tuple[str, ...]:
+    return tuple(re.findall(r"\w+", text.lower()))
+
+
 def plan(query: Query, explicit: Mapping[str, object] | None = None,
          infer: bool = True) -> tuple[Part, ...]:
     """The parts of ``query``; ``explicit`` are the caller's filters (they win), ``infer``
     whether implied filters apply (as for the whole question)."""
     shape = query.shape
     suffix = query.text[len(query.asked):] if query.text.startswith(query.asked) else ""
-    said = next((t["content"] for t in reversed(query.turns) if t["role"] == "assistant"), "")
+    said = _said(query)
     if shape is None or len(shape.parts) <= 1:
         # its passages were searched with the question's filters: nothing more to check
         return (Part(query.asked, _asked(query.asked), search=query.text, said=said,

@@ -44,6 +44,7 @@ CREATE TABLE IF NOT EXISTS chunks (
 CREATE INDEX IF NOT EXISTS chunks_source ON chunks(source);
 CREATE INDEX IF NOT EXISTS chunks_date ON chunks(date);
 CREATE INDEX IF NOT EXISTS chunks_kind ON chunks(kind);
+CREATE INDEX IF NOT EXISTS chunks_post ON chunks(post_id);
 CREATE INDEX IF NOT EXISTS chunks_author ON chunks(author COLLATE NOCASE);
 CREATE TABLE IF NOT EXISTS files (
     source TEXT PRIMARY KEY,
@@ -234,6 +235,32 @@ class ChunkStore:
         if kind is None:
             return self.db.execute("SELECT COUNT(*) FROM chunks").fetchone()[0]
         return self.db.execute("SELECT COUNT(*) FROM chunks WHERE kind = ?", (kind,)).fetchone()[0]
+
+    def document_keys(self) -> tuple[np.ndarray, list[str]]:
+        """``(ids, keys)``: each passage's id and the document it belongs to (its post, or
+        its post and comment number), for counting documents rather than passages."""
+        rows = self.db.execute("SELECT id, post_id, coalesce(comment_number, '') FROM chunks")
+        ids, keys = [], []
+        for row_id, post_id, number in rows:
+            ids.append(row_id)
+            keys.append(f"{post_id}#{number}")
+        return np.asarray(ids, np.int64), keys
+
+    def post_chunks(self, post_id: str, limit: int) -> list[Chunk]:
+        """The first ``limit`` passages of one post: its body, then its comments, each in
+        reading order. The chunker numbers a file's passages in thread order (a reply right
+        after its parent), so ``position`` is that order; a date or a comment number is not
+        ("2" sorts before "1.1")."""
+        rows = self.db.execute(
+            f"SELECT {self.chunk_select} FROM chunks WHERE post_id = ? "
+            "ORDER BY kind = 'comment', source, position LIMIT ?",
+            (post_id, limit))
+        return [chunk_from_row(r) for r in rows]
+
+    def post_chunk_count(self, post_id: str) -> int:
+        """How many passages the post ``post_id`` has, body and comments."""
+        return self.db.execute("SELECT COUNT(*) FROM chunks WHERE post_id = ?",
+                               (post_id,)).fetchone()[0]
 
     def all_ids(self) -> np.ndarray:
         return np.fromiter((r[0] for r in self.db.execute("SELECT id FROM chunks")),

@@ -32,6 +32,8 @@ from assistant.search.dedupe import near_duplicate, shingles
 from assistant.search.filters import Filters
 from assistant.search.fusion import Ranking, convex, rrf
 from assistant.search.novelty import NOVELTY_DEPTH, novel_first
+from assistant.search.thread import MAX_THREAD_PASSAGES, Thread, thread_of
+from assistant.search.timeline import Timeline, timeline_of
 from assistant.search.windows import lexical_evidence
 from assistant.settings import Fusion, Settings
 
@@ -124,6 +126,31 @@ class Retriever:
         filters = Filters.make(since, until, kind, author)
         with self._live.use() as store:  # one version from start to end
             return self._search(store, query, k, filters, mode)
+
+    def timeline(self, query: str | None = None, since: str | date | None = None,
+                 until: str | date | None = None, kind: str | None = None,
+                 author: str | None = None, granularity: str = "auto") -> Timeline:
+        """Matching posts and comments per year or month (``search.timeline``); no query:
+        the whole archive. Filters as ``search`` takes them."""
+        if query is not None and len(query) > MAX_QUERY_CHARS:
+            raise ValueError(f"the query is too long ({len(query)} characters, "
+                             f"limit {MAX_QUERY_CHARS})")
+        filters = Filters.make(since, until, kind, author)
+        with self._live.use() as store:
+            return timeline_of(store, query, filters, _allowed_mask(store, filters),
+                               granularity)
+
+    def thread(self, post_id: str) -> Thread:
+        """The post ``post_id`` with its comments (``search.thread``); KeyError if unknown."""
+        with self._live.use() as store:
+            chunks = store.post_chunks(str(post_id), MAX_THREAD_PASSAGES + 1)
+            left_out = 0
+            if len(chunks) > MAX_THREAD_PASSAGES:
+                left_out = store.post_chunk_count(str(post_id)) - MAX_THREAD_PASSAGES
+        thread = thread_of(chunks[:MAX_THREAD_PASSAGES], left_out)
+        if thread is None:
+            raise KeyError(f"no post {str(post_id)[:80]!r} in the index")
+        return thread
 
     def previous_text(self, hit: Hit) -> str | None:
         """The passage before ``hit`` in its post section or comment (None at its start):

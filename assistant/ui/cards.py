@@ -15,7 +15,7 @@ from assistant.answer.references import web_address, when, where, who
 from assistant.records import Answer, Hit
 from assistant.ui.render import esc
 
-__all__ = ["Turn", "quotes_by_n", "render_sources"]
+__all__ = ["Turn", "mark_quotes", "quotes_by_n", "render_sources"]
 
 
 @dataclass(frozen=True)
@@ -92,6 +92,11 @@ def _highlight(text: str, quotes: Sequence[str], window: int = 320) -> str:
     return ("… " if lo > 0 else "") + body + (" …" if hi < len(text) else "")
 
 
+def mark_quotes(text: str, quotes: Sequence[str]) -> str:
+    """Escaped ``text``, whole, with each quote in ``<mark>``."""
+    return _highlight(text, quotes, window=len(text) + 1)
+
+
 def _badges(t: Turn, n: int) -> str:
     badges = []
     if n in t.cited:
@@ -124,7 +129,10 @@ def _card(t: Turn, n: int, hit: Hit) -> str:
         f'<div class="src-meta"><span class="kind {kind}">{esc(who(hit))}</span>'
         f'<span class="dot">·</span><time>{esc(when(hit))}</time></div>'
         f'<blockquote class="src-text">{_highlight(hit.text, t.quotes.get(n, []))}</blockquote>'
-        f'<div class="src-file">{where_html}</div></article>')
+        f'<div class="src-file">{where_html}</div>'
+        f'<button type="button" class="read-post" data-open="{t.turn}:{n}" '
+        f'title="The whole post with its comments, this passage highlighted">'
+        f"Read the whole {'thread' if kind == 'comment' else 'post'}</button></article>")
 
 
 def _turn_html(t: Turn) -> str:

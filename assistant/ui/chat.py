@@ -7,9 +7,11 @@ by class name; an event the page does not show (none today) is passed over.
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
+from datetime import date, datetime, timezone
 from typing import Any
 
 import gradio as gr
@@ -24,9 +26,11 @@ from assistant.ui.errors import human_error
 from assistant.ui.messages import INCOMPLETE, draft_message, error_message, final_message
 from assistant.ui.render import answer_markdown, answer_plain, md_esc
 
-__all__ = ["KIND_CHOICES", "MAX_TURNS_SHOWN", "ChatHandlers", "Controls", "chip_updates"]
+__all__ = ["KIND_CHOICES", "MAX_TURNS_SHOWN", "ChatHandlers", "Controls", "checked_dates",
+           "chip_updates"]
 
 MAX_TURNS_SHOWN = 8
+_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}(?:[ T]\d{2}:\d{2}(?::\d{2})?)?$")
 KIND_CHOICES = ("Both", "Posts", "Comments")
 
 @dataclass(frozen=True)
@@ -44,15 +48,42 @@ class Controls:
     gguf: str = ""
 
     def search(self) -> dict[str, Any]:
-        """Keyword options for ``Assistant.stream``: blanks are no filter."""
-        return {"k": int(self.k or 5), "since": (self.since or "").strip() or None,
-                "until": (self.until or "").strip() or None,
+        """Keyword options for ``Assistant.stream``: blanks are no filter (ValueError for
+        dates that are not dates, or a From after the To)."""
+        since, until = checked_dates(self.since, self.until)
+        return {"k": int(self.k or 5), "since": since, "until": until,
                 "kind": {"Posts": "post", "Comments": "comment"}.get(self.kind or ""),
                 "author": (self.author or "").strip() or None}
 
     def backend(self) -> str:
         """The spec the backend controls give (ValueError naming the missing field)."""
         return BackendControls(self.choice, self.model, self.url, self.gguf).spec()
+
+
+def _picked_day(value: Any, label: str) -> str | None:
+    """A date picker's value as ``YYYY-MM-DD`` (None when blank). The picker gives a
+    string, or a timestamp where a client sends one; a typed time of day is dropped."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return datetime.fromtimestamp(value, timezone.utc).date().isoformat()
+    text = str(value).strip()
+    try:
+        if _DAY.match(text):
+            return date.fromisoformat(text[:10]).isoformat()
+    except ValueError:
+        pass
+    raise ValueError(f"{label} {text[:40]!r} is not a date: pick one, or type it as "
+                     "YYYY-MM-DD (2016-03-31)")
+
+
+def checked_dates(since: Any, until: Any) -> tuple[str | None, str | None]:
+    """The date pickers' values, checked: ``(since, until)`` as ``YYYY-MM-DD`` or None."""
+    low, high = _picked_day(since, "The From date"), _picked_day(until, "The To date")
+    if low and high and low > high:
+        raise ValueError(f"The From date ({low}) is after the To date ({high}): swap them "
+                         "or clear one")
+    return low, high
 
 
 def chip_updates(chips=None) -> tuple:
@@ -116,6 +147,10 @@ class _Reply:
                           "quotes": [c.quote for c in answer.citations if c.quote]}]
         chips = chips_of(answer.implied)
         self.chips = chip_updates(chips)
+        # what the timeline counts: the search's query and the filters the wording implied
+        self.asked = {**self.asked, "query": answer.query or self.question,
+                      "implied": {f.name: f.value for f in answer.implied},
+                      "phrases": [f.phrase for f in answer.implied]}
         return self.step(final_message(answer, self.turn, self.notices, chips),
                          copies=(answer_markdown(answer), answer_plain(answer)))
 

@@ -93,8 +93,8 @@ def chips_line(chips: Mapping[str, Chip]) -> str:
         return ""
     labels = " · ".join(f"<span class=\"implied-chip\">{md_esc(c.label)}</span>"
                         for c in chips.values())
-    return (f"Filters read from your question: {labels}. Remove one with its ✕ under the "
-            "chat to ask again without it.")
+    return (f"Filters read from your question: {labels}. Remove one with its ✕ beside the "
+            "date filters to ask again without it.")
 
 
 def lift_options(options: Mapping[str, object], slots: Sequence[str]) -> dict[str, object]:

@@ -10,6 +10,7 @@ reaches the page.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from importlib import resources
 from typing import Any
 
@@ -21,7 +22,7 @@ from assistant.ui.api import PageApi
 from assistant.ui.archive import ArchiveHandlers
 from assistant.ui.backends import LOCAL, OPENAI, BackendControls, page_choices
 from assistant.ui.cards import render_sources
-from assistant.ui.chat import ChatHandlers
+from assistant.ui.chat import ChatHandlers, checked_dates, chip_updates
 from assistant.ui.chips import CHIP_SLOTS
 from assistant.ui.guard import RequestGuard
 from assistant.ui.layout import (
@@ -29,12 +30,20 @@ from assistant.ui.layout import (
     ChatPanel,
     Conversation,
     Options,
+    SavedPanel,
+    SidePanel,
     archive_tab,
     chat_panel,
     header,
     options_panel,
+    saved_panel,
+    side_panel,
 )
+from assistant.ui.opener import SCROLL_TO_FOCUS, OpenerHandlers
 from assistant.ui.profile import Profile, archive_profile
+from assistant.ui.render import esc
+from assistant.ui.saved import STORAGE_KEY, SavedChats, browser_secret
+from assistant.ui.timeline import TimelineHandlers
 from assistant.ui.uploads import max_upload_bytes
 
 __all__ = ["build_app", "launch_options", "static_text"]
@@ -58,7 +67,8 @@ def launch_options(settings: Settings | None = None) -> dict[str, Any]:
         "theme": gr.themes.Soft(primary_hue="indigo", neutral_hue="slate", font=SYSTEM_FONTS,
                                 font_mono=MONO_FONTS),
         "css": static_text("style.css"),
-        "head": f"<script>\n{static_text('cite_links.js')}</script>\n",
+        "head": "".join(f"<script>\n{static_text(name)}</script>\n"
+                        for name in ("cite_links.js", "page_events.js")),
         "share": False,
         # Every callback turns its own errors into the page's message (``api``, ``chat``,
         # ``archive``; never a traceback), so what this adds is Gradio's refusal of a
@@ -82,36 +92,111 @@ def launch_options(settings: Settings | None = None) -> dict[str, Any]:
 
 # ------------------------------------------------------------------ the wiring
 
-def _wire_chat(chat: ChatHandlers, conv: Conversation, panel: ChatPanel, options: Options,
-               sources: gr.HTML) -> None:
-    """Ask (Enter, the button, an example), remove a chip (ask again without its filter),
-    Stop, and New chat."""
+@dataclass(frozen=True)
+class _Parts:
+    """The page's panels, as the wiring needs them."""
+
+    conv: Conversation
+    panel: ChatPanel
+    options: Options
+    side: SidePanel
+    shelf: SavedPanel
+
+
+def _wire_chat(chat: ChatHandlers, saved: SavedChats, timeline: TimelineHandlers,
+               parts: _Parts) -> list:
+    """Ask (Enter, the button, an example, a period of the timeline), remove a chip (ask
+    again without its filter), Stop; after each answer the chat is saved and its timeline
+    drawn. Returns the answering events, for New chat and the sidebar to cancel."""
+    conv, panel, options, side, shelf = (parts.conv, parts.panel, parts.options, parts.side,
+                                         parts.shelf)
     asked = [panel.box, panel.chatbot, conv.question]
-    outputs = [panel.chatbot, sources, conv.history, conv.turns, conv.counter,
+    outputs = [panel.chatbot, side.sources, conv.history, conv.turns, conv.counter,
                panel.export_md, panel.export_txt, *panel.chip_outputs(), conv.asked]
     inputs = [conv.question, panel.chatbot, conv.history, conv.turns, conv.counter,
               *options.controls()]
+    keep_inputs = [conv.chat_id, panel.chatbot, conv.history, conv.turns, conv.counter,
+                   panel.export_md, conv.asked, conv.saved]
+    keep_outputs = [conv.chat_id, conv.saved, shelf.chats, shelf.title, shelf.download]
 
-    def answer_after(event):  # the question shows at once (no queue), then the answer streams
-        return event.then(chat.respond, inputs, outputs, **PRIVATE)
+    def answered(event):
+        """The answer, then the chat kept and the subject's timeline drawn."""
+        return (event.then(chat.respond, inputs, outputs, **PRIVATE)
+                .success(saved.keep, keep_inputs, keep_outputs, **PRIVATE)
+                .then(timeline.for_answer, [conv.asked, *options.controls()],
+                      [side.timeline, side.timeline_note], **PRIVATE))
 
     running = [
-        answer_after(panel.box.submit(chat.add_user, [panel.box, panel.chatbot], asked,
-                                      queue=False, **PRIVATE)),
-        answer_after(panel.send.click(chat.add_user, [panel.box, panel.chatbot], asked,
-                                      queue=False, **PRIVATE)),
-        answer_after(panel.chatbot.example_select(chat.pick_example, [panel.chatbot], asked,
-                                                  queue=False, **PRIVATE)),
+        answered(panel.box.submit(chat.add_user, [panel.box, panel.chatbot], asked,
+                                  queue=False, **PRIVATE)),
+        answered(panel.send.click(chat.add_user, [panel.box, panel.chatbot], asked,
+                                  queue=False, **PRIVATE)),
+        answered(panel.chatbot.example_select(chat.pick_example, [panel.chatbot], asked,
+                                              queue=False, **PRIVATE)),
+    ]
+    period_outputs = [options.since, options.until, panel.chatbot, conv.question]
+    running += [
+        answered(side.period_button.click(timeline.picked, [side.period, conv.asked, panel.chatbot],
+                                   period_outputs, queue=False, **PRIVATE)),
+        answered(side.timeline.select(timeline.brushed, [conv.asked, panel.chatbot],
+                                      period_outputs, queue=False, **PRIVATE)),
     ]
     lift_inputs = [conv.asked, panel.chatbot, conv.turns, conv.counter, *options.controls()]
-    running += [button.click(chat.lifter(slot), lift_inputs, outputs, **PRIVATE)
-                for slot, button in zip(CHIP_SLOTS, panel.chips, strict=True)]
+    for slot, button in zip(CHIP_SLOTS, panel.filters.chips, strict=True):
+        lifted = button.click(chat.lifter(slot), lift_inputs, outputs, **PRIVATE)
+        running.append(lifted.success(saved.keep, keep_inputs, keep_outputs, **PRIVATE)
+                       .then(timeline.for_answer, [conv.asked, *options.controls()],
+                             [side.timeline, side.timeline_note], **PRIVATE))
     panel.stop.click(None, None, None, cancels=running, **PRIVATE)
-    panel.new.click(chat.new_chat, None,
-                    [panel.chatbot, conv.history, conv.turns, conv.counter, sources,
-                     panel.export_md, panel.export_txt, panel.copied, *panel.chip_outputs(),
-                     conv.asked],
-                    cancels=running, queue=False, **PRIVATE)
+    return running
+
+
+def _wire_saved(saved: SavedChats, parts: _Parts, running: list) -> None:
+    """The sidebar: reload reopens the newest chat; New, open, rename, delete."""
+    conv, panel, side, shelf = parts.conv, parts.panel, parts.side, parts.shelf
+    opened = [panel.chatbot, conv.history, conv.turns, conv.counter, side.sources,
+              conv.chat_id, shelf.chats, shelf.title, shelf.download]
+    cleared = [panel.export_md, panel.export_txt, panel.copied, *panel.chip_outputs(),
+               conv.asked, side.timeline, side.timeline_note]
+
+    def clear():
+        return ("", "", "", *chip_updates({}), None, gr.update(visible=False), "")
+
+    def then_clear(event):
+        return event.then(clear, None, cleared, queue=False, **PRIVATE)
+
+    then_clear(shelf.new.click(saved.new, [conv.saved], opened, cancels=running,
+                               queue=False, **PRIVATE))
+    then_clear(shelf.chats.input(saved.open, [shelf.chats, conv.saved], opened,
+                                 cancels=running, queue=False, **PRIVATE))
+    shelf.rename.click(saved.rename, [conv.chat_id, shelf.title, conv.saved],
+                       [conv.saved, shelf.chats, shelf.title], queue=False, **PRIVATE)
+    shelf.title.submit(saved.rename, [conv.chat_id, shelf.title, conv.saved],
+                       [conv.saved, shelf.chats, shelf.title], queue=False, **PRIVATE)
+    then_clear(shelf.delete.click(saved.delete, [conv.chat_id, conv.saved],
+                                  [conv.saved, *opened], cancels=running, queue=False,
+                                  **PRIVATE))
+
+
+def _wire_sources(opener: OpenerHandlers, conv: Conversation, side: SidePanel) -> None:
+    shown = [side.reader, side.reader_box, side.sources, side.timeline_box]
+    side.open_button.click(opener.open, [side.open_source, conv.turns], shown,
+                           **PRIVATE).then(None, js=SCROLL_TO_FOCUS, **PRIVATE)
+    side.back.click(opener.back, None, shown, queue=False, **PRIVATE)
+
+
+def _wire_dates(options: Options, filters) -> None:
+    """A date that is not one, or a From after the To, is said beside the pickers."""
+    def check(since, until):
+        try:
+            checked_dates(since, until)
+        except ValueError as exc:
+            return gr.update(value=f'<p class="dates-error">{esc(str(exc))}</p>', visible=True)
+        return gr.update(value="", visible=False)
+
+    for picker in (options.since, options.until):
+        picker.change(check, [options.since, options.until], [filters.dates_note],
+                      queue=False, **PRIVATE)
 
 
 def _copied(label: str):
@@ -147,11 +232,17 @@ def _wire_options(chat: ChatHandlers, options: Options, model_line: gr.Markdown)
                        **PRIVATE)
 
 
-def _wire_archive(archive: ArchiveHandlers, tab: ArchivePanel) -> None:
-    tab.refresh.click(archive.refresh_stats, None, [tab.stats], **PRIVATE)
+def _wire_archive(archive: ArchiveHandlers, timeline: TimelineHandlers, tab: ArchivePanel,
+                  demo: gr.Blocks) -> None:
+    chart = [tab.timeline, tab.timeline_note]
+    demo.load(timeline.archive, [tab.granularity], chart, **PRIVATE)
+    tab.granularity.change(timeline.archive, [tab.granularity], chart, **PRIVATE)
+    tab.refresh.click(archive.refresh_stats, None, [tab.stats], **PRIVATE).then(
+        timeline.archive, [tab.granularity], chart, **PRIVATE)
     # One re-index at a time: two builds would race for the index's build lock.
     tab.reindex.click(archive.reindex, [tab.files], [tab.report, tab.stats, tab.files],
-                      concurrency_limit=1, concurrency_id="reindex", **PRIVATE)
+                      concurrency_limit=1, concurrency_id="reindex", **PRIVATE).then(
+        timeline.archive, [tab.granularity], chart, **PRIVATE)
 
 
 # ------------------------------------------------------------------ the page
@@ -165,27 +256,40 @@ def build_app(assistant: Any, settings: Settings | None = None, *,
     profile = profile or archive_profile(assistant, settings)
     title, examples = profile.title, profile.examples
     chat = ChatHandlers(assistant, settings)
+    saved = SavedChats(settings)
+    timeline = TimelineHandlers(assistant)
     start = BackendControls.from_spec(getattr(assistant, "backend", None) or settings.backend)
     with gr.Blocks(title=title, analytics_enabled=False, fill_width=True) as demo:
         conv = Conversation(gr.State([]), gr.State([]), gr.State(0), gr.State(""),
-                            gr.State(None))
+                            gr.State(None), gr.State(None),
+                            gr.BrowserState({"chats": {}}, storage_key=STORAGE_KEY,
+                                            secret=browser_secret(settings)))
         model_line = header(title, profile.subtitle, chat.model_line(
             start.choice, start.model, start.url, start.gguf))
         with gr.Tabs():
             with gr.Tab("Chat", id="chat"), gr.Row(equal_height=False):
+                shelf = saved_panel()
                 with gr.Column(scale=6, min_width=420):
-                    panel = chat_panel(examples)
-                    options = options_panel(assistant, start, page_choices(
-                        chat.policy.allowed, chat.policy.allow_user))
+                    panel = chat_panel(assistant, examples)
+                    options = options_panel(start, page_choices(
+                        chat.policy.allowed, chat.policy.allow_user), panel.filters,
+                        int(getattr(assistant, "k", 5)))
                 with gr.Column(scale=5, min_width=360, elem_id="sources-col"):
-                    sources = gr.HTML(render_sources([]), elem_id="sources-html",
-                                      padding=False)
+                    side = side_panel(render_sources([]))
             with gr.Tab("Archive", id="archive"), gr.Row(equal_height=False):
                 archive = archive_tab(assistant, settings)
-        _wire_chat(chat, conv, panel, options, sources)
+        parts = _Parts(conv, panel, options, side, shelf)
+        running = _wire_chat(chat, saved, timeline, parts)
+        _wire_saved(saved, parts, running)
+        _wire_sources(OpenerHandlers(assistant), conv, side)
+        _wire_dates(options, panel.filters)
         _wire_copies(panel)
         _wire_options(chat, options, model_line)
-        _wire_archive(ArchiveHandlers(assistant, settings), archive)
+        _wire_archive(ArchiveHandlers(assistant, settings), timeline, archive, demo)
+        demo.load(saved.load, [conv.saved], [panel.chatbot, conv.history, conv.turns,
+                                             conv.counter, side.sources, conv.chat_id,
+                                             shelf.chats, shelf.title, shelf.download],
+                  **PRIVATE)
         PageApi(assistant).register()
     # Direct POSTs to /gradio_api/run/<name> skip the queue (its concurrency limit and size)
     # and answered any error with a 500; refused with a 404 that says to use the queue,

@@ -190,3 +190,16 @@ def test_what_readers_said_about_a_post_is_read_from_comments_that_never_name_it
     cited = {c.hit.chunk_id for c in answer.citations}
     assert cited and cited <= {"c2", "c3"}, answer.text
     assert all(c.supported for c in answer.citations)
+
+
+@pytest.mark.parametrize("question", ["What did inspectors recommend for the Leeds hostel?",
+                                      "What did Getafix say about the tagging contract?"])
+def test_the_same_question_asked_again_gets_its_answer_again(assistant, question):
+    """The page's timeline asks the last question again for a period: its answer is not
+    "something else" a follow-up wants, so restating it is no reason to refuse."""
+    first = assistant.ask(question)
+    history = [{"role": "user", "content": question},
+               {"role": "assistant", "content": first.text}]
+    again = assistant.ask(question, history)
+    assert not first.refused and not again.refused, again.text
+    assert again.text == first.text

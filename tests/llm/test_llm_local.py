@@ -73,9 +73,19 @@ def test_assemble_default_model_verifies_sha256(tmp_path: Path) -> None:
 def test_llamacpp_streams_text(smollm2: Path) -> None:
     backend = get_backend(f"llamacpp:{smollm2}", Settings(), registry=LlamaCppRegistry())
     assert backend.name == f"llamacpp:{smollm2.name}"
-    deltas = list(backend.stream(QUESTION, max_tokens=24, temperature=0.0))
+    stream = backend.stream(QUESTION, max_tokens=24, temperature=0.0)
+    deltas = []
+    while True:
+        try:
+            deltas.append(next(stream))
+        except StopIteration as done:
+            usage = done.value
+            break
     assert len(deltas) >= 2
     assert "".join(deltas).strip()
+    # counted with the model's own tokenizer: the templated prompt, and what it wrote
+    assert usage.prompt_tokens == backend.last_run.prompt_tokens > 0
+    assert 1 <= usage.completion_tokens <= 24 + 1
 
 
 @pytest.mark.slow
