@@ -17,7 +17,8 @@ a last chunk (``choices: []``) holding it, the chunks before carrying ``"usage":
 its finished sentences or replaced); errors as ``{"error": {message, type, param, code}}``,
 mid-stream too. ``usage`` counts what the model read and wrote, as its backend counted it
 (llama.cpp's tokenizer, the remote server's report). With no model (the extractive
-backend, or a backend that reports nothing) it is an estimate in tiktoken's cl100k tokens:
+backend), or a backend that reports nothing (llama-cpp-python's own server streams no
+usage chunk), it is an estimate in tiktoken's cl100k tokens:
 the request's messages and the passages read for ``prompt_tokens``, the reply's content
 for ``completion_tokens``.
 """
