@@ -161,7 +161,7 @@ class Hit:
                 "title": self.title, "date": self.date.isoformat() if self.date else None,
                 "kind": self.kind, "author": self.author, "chunk_id": self.chunk_id,
                 "comment_number": self.comment_number, "reply_to": self.reply_to,
-                "url": self.url}
+                "url": self.url, "post_id": self.post_id}
 
 
 @dataclass(frozen=True)
@@ -179,8 +179,8 @@ class Citation:
         return {"n": self.n, "source": hit.source, "title": hit.title,
                 "date": hit.date.isoformat() if hit.date else None, "kind": hit.kind,
                 "author": hit.author, "comment_number": hit.comment_number,
-                "reply_to": hit.reply_to, "url": hit.url, "quote": self.quote,
-                "supported": self.supported}
+                "reply_to": hit.reply_to, "url": hit.url, "post_id": hit.post_id,
+                "quote": self.quote, "supported": self.supported}
 
 
 @dataclass(frozen=True)

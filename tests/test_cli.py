@@ -27,7 +27,7 @@ def test_ask_json_has_exactly_the_public_shape(index, capsys):
     assert out["refused"] is False and "[1]" in out["answer"]
     citation = out["citations"][0]
     assert set(citation) == {"n", "source", "title", "date", "kind", "author", "quote",
-                             "supported", "comment_number", "reply_to", "url"}
+                             "supported", "comment_number", "reply_to", "url", "post_id"}
     assert citation["source"] == "a.txt" and citation["supported"] is True
 
 

@@ -37,6 +37,18 @@ class SearchQuery(SearchFilters):
     mode: Literal["hybrid", "dense", "bm25"] = Field("hybrid", description="how to rank")
 
 
+class TimelineQuery(SearchFilters):
+    """Query parameters of ``GET /timeline``: an optional subject, the period size and the
+    shared filters."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    q: str | None = Field(None, max_length=4000,
+                          description="the subject; left out: the whole archive")
+    granularity: Literal["auto", "month", "year"] = Field(
+        "auto", description="per month or year; auto: months over up to four years")
+
+
 class Turn(BaseModel):
     role: Literal["user", "assistant", "system"]
     content: str
@@ -100,7 +112,9 @@ _HIT_SCHEMA = {
         "text": {"type": "string"}, "score": {"type": "number"}, "source": {"type": "string"},
         "title": {"type": "string"}, "date": {"type": ["string", "null"], "format": "date"},
         "kind": {"type": "string", "enum": ["post", "comment"]},
-        "author": {"type": ["string", "null"]}, "chunk_id": {"type": "string"}}},
+        "author": {"type": ["string", "null"]}, "chunk_id": {"type": "string"},
+        "post_id": {"type": "string", "description": "GET /thread/{post_id}: the whole "
+                                                     "post with its comments"}}},
 }
 _ANSWER_SCHEMA = {
     "type": "object", "properties": {
@@ -157,6 +171,22 @@ def create_app(assistant, settings: Settings | None = None, *,
         hits = assistant.retriever.search(params.q, k=params.k, mode=params.mode,
                                           **params.kwargs())
         return JSONResponse([hit.as_dict() for hit in hits])
+
+    @app.get("/timeline", summary="Matching posts and comments per month or year",
+             responses={400: _ERROR})
+    def timeline(params: Annotated[TimelineQuery, Query()]):
+        found = assistant.retriever.timeline(params.q, granularity=params.granularity,
+                                             **params.kwargs())
+        return found.as_dict()
+
+    @app.get("/thread/{post_id:path}", summary="A whole post with its comment thread",
+             responses={404: _ERROR})
+    def thread(post_id: str):
+        try:
+            return assistant.retriever.thread(post_id).as_dict()
+        except KeyError:
+            return JSONResponse({"detail": f"no post {post_id[:80]!r} in the index"},
+                                status_code=404)
 
     @app.post("/ask", summary="A cited answer (stream=true: server-sent events)",
               responses={200: {"content": {

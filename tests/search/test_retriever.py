@@ -20,7 +20,7 @@ def test_hits_carry_metadata(retriever):
     assert top.kind == "post" and top.title == "Unions Ballot Over Pay"
     assert top.date == date(2014, 3, 3) and top.source == "a.txt"
     assert set(top.as_dict()) == {"text", "score", "source", "title", "date", "kind", "author",
-                                  "chunk_id", "comment_number", "reply_to", "url"}
+                                  "chunk_id", "comment_number", "reply_to", "url", "post_id"}
     assert top.as_dict()["date"] == "2014-03-03"
 
 

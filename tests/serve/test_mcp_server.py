@@ -20,7 +20,7 @@ mcp = pytest.importorskip("mcp")
 pytestmark = [pytest.mark.server, pytest.mark.slow]
 
 HIT_KEYS = {"text", "score", "source", "title", "date", "kind", "author", "chunk_id",
-            "comment_number", "reply_to", "url"}
+            "comment_number", "reply_to", "url", "post_id"}
 
 
 async def _session_calls(env: dict[str, str]) -> dict[str, object]:

@@ -20,7 +20,7 @@ pytestmark = pytest.mark.server
 
 PAY_QUESTION = "Will Napo members ballot on industrial action over pay?"
 HIT_KEYS = {"text", "score", "source", "title", "date", "kind", "author", "chunk_id",
-            "comment_number", "reply_to", "url"}
+            "comment_number", "reply_to", "url", "post_id"}
 
 
 @pytest.fixture(scope="module")
@@ -244,3 +244,25 @@ def test_cli_has_serve_and_mcp_subcommands():
     out = subprocess.run([sys.executable, "-m", "assistant", "mcp", "--help"], cwd=REPO,
                          capture_output=True, text=True, timeout=60, check=True)
     assert "--backend" in out.stdout
+
+
+def test_timeline_counts_posts_and_comments_per_period(client):
+    whole = client.get("/timeline", params={"granularity": "year"}).json()
+    assert whole["granularity"] == "year"
+    assert whole["buckets"] == [{"period": "2014", "posts": 2, "comments": 2}]
+    month = client.get("/timeline", params={"q": "ballot", "kind": "post"}).json()
+    assert month["granularity"] == "month" and month["posts"] == 1 and month["comments"] == 0
+    bad = client.get("/timeline", params={"granularity": "week"})
+    assert bad.status_code in (400, 422)
+    assert client.get("/timeline", params={"since": "May"}).status_code == 400
+
+
+def test_a_hits_post_id_opens_its_whole_thread(client):
+    hit = client.get("/search", params={"q": "ballot industrial action pay", "k": 1}).json()[0]
+    thread = client.get(f"/thread/{hit['post_id']}").json()
+    assert thread["title"] == "Unions Ballot Over Pay"
+    assert hit["chunk_id"] in thread["post"]["chunk_ids"] + [
+        i for c in thread["comments"] for i in c["chunk_ids"]]
+    assert len(thread["comments"]) == 2
+    missing = client.get("/thread/0123456789abcdef")
+    assert missing.status_code == 404 and "no post" in missing.json()["detail"]
