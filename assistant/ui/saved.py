@@ -85,7 +85,12 @@ class SavedChats:
     def _export(chat: SavedChat | None):
         if chat is None or not chat.answers:
             return gr.update(value=None, interactive=False)
-        folder = Path(tempfile.mkdtemp(prefix="chat-export-"))
+        # one folder per chat, rewritten at each answer: a fresh one each time left a
+        # folder behind per answer
+        folder = Path(tempfile.gettempdir()) / "blog-archive-exports" / chat.id
+        folder.mkdir(parents=True, exist_ok=True)
+        for old in folder.glob("*.md"):  # a renamed chat's file has a new name
+            old.unlink(missing_ok=True)
         path = folder / markdown_filename(chat)
         path.write_text(chat_markdown(chat), encoding="utf-8")
         return gr.update(value=str(path), interactive=True)

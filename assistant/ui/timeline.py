@@ -150,7 +150,7 @@ class TimelineHandlers:
         return since, until, chat, question
 
     def picked(self, period, asked, chat):
-        """A bar clicked (``static/timeline.js`` writes its period)."""
+        """A bar clicked (``static/page_events.js`` writes its period)."""
         try:
             since, until = period_dates(str(period or "").split("|")[0])
         except ValueError:
