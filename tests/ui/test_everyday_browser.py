@@ -128,6 +128,9 @@ def test_the_timeline_draws_and_a_clicked_period_narrows_the_search(tmp_path):
         shown = re.findall(r"\b\d{1,2} [A-Z][a-z]{2} \d{4}\b", page.inner_text("#sources-html"))
         dates = [datetime.strptime(d, "%d %b %Y").date().isoformat() for d in shown]
         assert dates and all(since <= d <= until for d in dates), (period, dates)
+        # the period holds a passage that answers: asked again, it is answered again
+        last = page.locator("#chatbot .message-row").last.inner_text()
+        assert "The archive doesn't say" not in last, last
         page.screenshot(path=str(out_dir() / "ui_timeline_narrowed.png"))
 
 
