@@ -1,10 +1,11 @@
-"""MCP server (official ``mcp`` SDK) with tools ``search_archive`` and ``ask_archive``.
+"""MCP server (official ``mcp`` SDK) with tools ``search_archive``, ``ask_archive``,
+``archive_timeline`` (when a subject came up) and ``read_thread`` (a hit's whole post).
 
 ``python -m assistant mcp`` serves it over stdio for desktop clients. Nothing is written to
 stdout but the protocol; index building and errors go to stderr.
 """
 
-from typing import Any
+from typing import Any, Literal
 
 from assistant.search.retriever import MAX_K
 from assistant.serve.bootstrap import open_assistant
@@ -19,7 +20,9 @@ INSTRUCTIONS = (
     "cite the listed passages, or refused=true when the archive does not say; its "
     "implied_filters are the filters read from the question's wording (lift one by sending "
     "it as \"\" or kind \"both\", or all with infer_filters=false), its gaps what was "
-    "asked that the archive does not state.")
+    "asked that the archive does not state. archive_timeline counts the posts and comments "
+    "matching a subject per month or year; read_thread returns a hit's whole post (its "
+    "post_id) with its comment thread.")
 
 
 def _server_class():
@@ -65,6 +68,29 @@ def create_mcp_server(assistant):
         except ValueError as exc:
             raise tool_error(str(exc)) from exc
         return answer.as_dict()
+
+    @server.tool()
+    def archive_timeline(subject: str | None = None, filters: SearchFilters | None = None,
+                         granularity: Literal["auto", "month", "year"] = "auto",
+                         ) -> dict[str, Any]:
+        """When a subject came up: the posts and comments matching it (none: the whole
+        archive) per month or year, as buckets (period, posts, comments), with the totals
+        and how many matching documents have no date."""
+        try:
+            found = assistant.retriever.timeline(subject, granularity=granularity,
+                                                 **filter_options(filters))
+        except ValueError as exc:
+            raise tool_error(str(exc)) from exc
+        return found.as_dict()
+
+    @server.tool()
+    def read_thread(post_id: str) -> dict[str, Any]:
+        """The whole post a hit or citation comes from (its post_id), with every comment:
+        author, date, number, who it replies to, depth, text and the passages' chunk_ids."""
+        try:
+            return assistant.retriever.thread(post_id).as_dict()
+        except KeyError as exc:
+            raise tool_error(f"no post {post_id[:80]!r} in the index") from exc
 
     return server
 

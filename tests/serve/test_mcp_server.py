@@ -52,6 +52,13 @@ async def _session_calls(env: dict[str, str]) -> dict[str, object]:
             out["refuse"] = await call("ask_archive", {
                 "question": "What is the recipe for sourdough bread?"})
             out["empty"] = await call("ask_archive", {"question": "   "})
+            out["timeline"] = await call("archive_timeline", {"subject": "ballot",
+                                                               "granularity": "year"})
+            out["whole"] = await call("archive_timeline", {"filters": {"kind": "comment"}})
+            out["bad_granularity"] = await call("archive_timeline", {"granularity": "week"})
+            post_id = json.loads(out["search"].content[0].text)["hits"][0]["post_id"]
+            out["thread"] = await call("read_thread", {"post_id": post_id})
+            out["no_thread"] = await call("read_thread", {"post_id": "0123456789abcdef"})
     return out
 
 
@@ -76,7 +83,7 @@ def _json(result) -> object:
 
 def test_tools_are_listed_with_schemas(calls):
     tools = {tool.name: tool for tool in calls["tools"]}
-    assert set(tools) == {"search_archive", "ask_archive"}
+    assert set(tools) == {"search_archive", "ask_archive", "archive_timeline", "read_thread"}
     assert {"query", "k", "filters"} <= set(tools["search_archive"].input_schema["properties"])
     assert tools["search_archive"].input_schema["required"] == ["query"]
     assert tools["ask_archive"].input_schema["required"] == ["question"]
@@ -114,7 +121,25 @@ def test_ask_archive_returns_the_implied_filters_and_can_infer_none(calls):
     assert _json(calls["not_inferred"])["implied_filters"] == []
 
 
+def test_archive_timeline_counts_per_period(calls):
+    found = _json(calls["timeline"])
+    assert found["granularity"] == "year"
+    # the comments under "Unions Ballot Over Pay" match too: passages are indexed with
+    # their post's title
+    assert found["buckets"] == [{"period": "2014", "posts": 1, "comments": 2}]
+    whole = _json(calls["whole"])
+    assert whole["posts"] == 0 and whole["comments"] == 2
+
+
+def test_read_thread_returns_the_hits_whole_post(calls):
+    thread = _json(calls["thread"])
+    assert thread["title"] == "Unions Ballot Over Pay" and len(thread["comments"]) == 2
+    assert [c["author"] for c in thread["comments"]][1] == "Getafix"
+
+
 @pytest.mark.parametrize("name,message", [
+    ("no_thread", "no post '0123456789abcdef' in the index"),
+    ("bad_granularity", "granularity"),
     ("bad_k", "k must be an integer from 1 to 100"),
     ("bad_date", "since must be a date as YYYY-MM-DD"),
     ("empty", "the question is empty"),
