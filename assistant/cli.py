@@ -17,7 +17,14 @@ __all__ = ["main"]
 
 def _settings(args: argparse.Namespace) -> Settings:
     return Settings.from_env(corpus_dir=getattr(args, "corpus", None),
-                             index_dir=getattr(args, "index", None))
+                             index_dir=getattr(args, "index", None),
+                             cluster=getattr(args, "cluster", None))
+
+
+def _add_cluster(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--cluster", metavar="ADDRESS",
+                        help="a Ray cluster's head, host:port: use the sharded index served "
+                             "there (default: $ASSISTANT_CLUSTER; none: this machine's index)")
 
 
 def _add_filters(parser: argparse.ArgumentParser) -> None:
@@ -59,6 +66,8 @@ def _verify_index(settings: Settings, as_json: bool) -> int:
 
 def _cmd_index(args: argparse.Namespace) -> int:
     settings = _settings(args)
+    if settings.cluster and not args.verify:
+        return _build_on_cluster(settings, args)
     if args.verify:
         return _verify_index(settings, args.json)
     return _build(settings, rebuild=args.rebuild, as_json=args.json)
@@ -123,6 +132,50 @@ def _build(settings: Settings, *, rebuild: bool, as_json: bool) -> int:
     return 0
 
 
+def _build_on_cluster(settings: Settings, args: argparse.Namespace) -> int:
+    """``index --cluster``: the sharded index, built on the cluster (``cluster.ingest``)."""
+    from assistant.cluster.ingest import index_on_cluster
+
+    report = index_on_cluster(settings.cluster, settings.corpus_dir, settings.index_dir,
+                              settings=settings, shards=args.shards, embedders=args.embedders,
+                              rebuild=args.rebuild)
+    if args.json:
+        print(json.dumps({"shards": report.shards, "shards_written": report.shards_written,
+                          "chunks_embedded": report.chunks_embedded,
+                          "chunks_total": report.chunks_total, "seconds": report.seconds,
+                          "stages": report.stages, "versions": report.versions,
+                          "files": [f.__dict__ for f in report.files]}, indent=2))
+        return 0
+    for f in report.files:
+        if f.status not in ("attached", "unchanged"):
+            print(f"  {f.status:<9} {f.source}" + (f"  ({f.reason})" if f.reason else ""))
+    print(report.summary())
+    return 0
+
+
+def _cmd_cluster(args: argparse.Namespace) -> int:
+    """``cluster deploy|stop``: the shards served by Ray Serve, or no longer."""
+    from assistant.cluster.service import deploy, undeploy
+    from assistant.index.shards import ClusterManifest
+
+    settings = _settings(args)
+    if not settings.cluster:
+        raise ValueError("name the cluster: --cluster HOST:PORT (or ASSISTANT_CLUSTER)")
+    manifest = ClusterManifest.read(Path(settings.index_dir))
+    if manifest is None:
+        raise FileNotFoundError(f"no cluster index in {settings.index_dir}: build one with "
+                                "`python -m assistant index --cluster ADDRESS`")
+    if args.action == "deploy":
+        replicas = args.replicas or settings.cluster_replicas
+        deploy(settings.cluster, settings.index_dir, manifest.shards, replicas)
+        print(f"serving {manifest.shards} shards of {settings.index_dir} on "
+              f"{settings.cluster}, {replicas} replicas each")
+    else:
+        undeploy(settings.cluster, manifest.shards)
+        print(f"stopped serving the shards of {settings.index_dir} on {settings.cluster}")
+    return 0
+
+
 def _print_hits(hits, width: int = 100) -> None:
     from assistant.answer.references import TERMINAL, reference_line
 
@@ -138,10 +191,10 @@ def _print_hits(hits, width: int = 100) -> None:
 
 def _open_retriever(settings: Settings):
     from assistant.runtime import configure_for_queries
-    from assistant.search.retriever import Retriever
+    from assistant.serve.bootstrap import open_retriever
 
     configure_for_queries()  # this process answers queries: FAISS's threads, set once
-    return Retriever.open(settings.index_dir, settings=settings)
+    return open_retriever(settings)
 
 
 def _cmd_search(args: argparse.Namespace) -> int:
@@ -310,12 +363,8 @@ def _cmd_mcp(args: argparse.Namespace) -> int:
     return 0
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="assistant", description=__doc__)
-    parser.add_argument("--corpus", type=Path, help="corpus folder (default: corpus/)")
-    parser.add_argument("--index", type=Path, help="index folder (default: index/)")
-    sub = parser.add_subparsers(dest="command", required=True)
-
+def _add_index_commands(sub) -> None:
+    """``index`` (on this machine or ``--cluster``) and ``cluster deploy|stop``."""
     p = sub.add_parser("index", help="build or update the index from the corpus (a "
                                       "corrupt index is set aside and rebuilt)")
     what = p.add_mutually_exclusive_group()
@@ -324,7 +373,29 @@ def build_parser() -> argparse.ArgumentParser:
                       help="compare every file with its recorded size and sha256; change "
                            "nothing (exit 1 if corrupt)")
     p.add_argument("--json", action="store_true", help="print the report as JSON")
+    _add_cluster(p)
+    p.add_argument("--shards", type=int, help="with --cluster: shards to split the index "
+                                              "into (default: $ASSISTANT_CLUSTER_SHARDS, 2)")
+    p.add_argument("--embedders", type=int, default=0,
+                   help="with --cluster: embedding actors (default: one per GPU, or per node)")
     p.set_defaults(func=_cmd_index)
+
+    p = sub.add_parser("cluster", help="serve a cluster index's shards with Ray Serve "
+                                        "(deploy), or stop serving them (stop)")
+    p.add_argument("action", choices=["deploy", "stop"])
+    _add_cluster(p)
+    p.add_argument("--replicas", type=int,
+                   help="replicas per shard (default: $ASSISTANT_CLUSTER_REPLICAS, 2)")
+    p.set_defaults(func=_cmd_cluster)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="assistant", description=__doc__)
+    parser.add_argument("--corpus", type=Path, help="corpus folder (default: corpus/)")
+    parser.add_argument("--index", type=Path, help="index folder (default: index/)")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    _add_index_commands(sub)
 
     p = sub.add_parser("import", help="copy a file, folder or zip (a blog export, a Google "
                                        "Takeout) into the corpus and update the index")
@@ -340,6 +411,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--mode", choices=["hybrid", "dense", "bm25"], default="hybrid")
     p.add_argument("--json", action="store_true", help="print hits as JSON")
     _add_filters(p)
+    _add_cluster(p)
     p.set_defaults(func=_cmd_search)
 
     p = sub.add_parser("ask", help="answer a question with cited passages")
@@ -349,10 +421,12 @@ def build_parser() -> argparse.ArgumentParser:
                                      "(default: $ASSISTANT_BACKEND or extractive)")
     p.add_argument("--json", action="store_true", help="print the answer as JSON")
     _add_filters(p)
+    _add_cluster(p)
     p.set_defaults(func=_cmd_ask)
 
     p = sub.add_parser("stats", help="what the index holds")
     p.add_argument("--json", action="store_true")
+    _add_cluster(p)
     p.set_defaults(func=_cmd_stats)
 
     p = sub.add_parser("eval", help="retrieval (and with --backend, answer) metrics")
@@ -370,10 +444,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     p.add_argument("--port", type=int, default=8000, help="port (default 8000)")
     p.add_argument("--backend", help="default backend (default: $ASSISTANT_BACKEND)")
+    _add_cluster(p)
     p.set_defaults(func=_cmd_serve)
 
     p = sub.add_parser("mcp", help="MCP server over stdio (search_archive, ask_archive)")
     p.add_argument("--backend", help="backend for ask_archive (default: $ASSISTANT_BACKEND)")
+    _add_cluster(p)
     p.set_defaults(func=_cmd_mcp)
     return parser
 

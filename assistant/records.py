@@ -20,8 +20,10 @@ __all__ = [
     "Comment",
     "Event",
     "Hit",
+    "Hits",
     "ImpliedFilter",
     "NoticeEvent",
+    "PartialResults",
     "Post",
     "SourcesEvent",
     "TextDelta",
@@ -165,6 +167,32 @@ class Hit:
 
 
 @dataclass(frozen=True)
+class PartialResults:
+    """Shards of a cluster that did not answer a search (no live replica in time): the
+    results lack the passages they hold, and every answer and API response says so."""
+
+    missing: tuple[str, ...]
+    shards: int
+
+    @property
+    def message(self) -> str:
+        names = ", ".join(self.missing)
+        return (f"Partial results: {len(self.missing)} of {self.shards} archive shards "
+                f"({names}) did not answer, so passages they hold are missing here.")
+
+    def as_dict(self) -> dict[str, object]:
+        return {"missing_shards": list(self.missing), "shards": self.shards,
+                "message": self.message}
+
+
+class Hits(list):
+    """A search's ``Hit``s, best first; ``partial`` is set when a cluster answered without
+    some of its shards (a plain list everywhere else)."""
+
+    partial: PartialResults | None = None
+
+
+@dataclass(frozen=True)
 class Citation:
     """Passage ``n`` (1-based, as numbered in the prompt) cited by the answer."""
 
@@ -232,13 +260,15 @@ class Answer:
     # system's cost"): the answer says so, then what the archive says nearby
     usage: TokenUsage | None = None  # the model's tokens; None when no model was asked, or
     # its backend reported no counts
+    partial: PartialResults | None = None  # a cluster searched without some of its shards
 
     def as_dict(self) -> dict[str, object]:
         """The public JSON shape (``ask --json``, the HTTP API)."""
         return {"answer": self.text, "refused": self.refused,
                 "citations": [c.as_dict() for c in self.citations],
                 "implied_filters": [f.as_dict() for f in self.implied],
-                "gaps": list(self.gaps)}
+                "gaps": list(self.gaps),
+                **({"partial_results": self.partial.as_dict()} if self.partial else {})}
 
 
 @dataclass(frozen=True)

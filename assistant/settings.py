@@ -115,6 +115,14 @@ class Settings:
     # How often a running server looks at index/CURRENT between requests (one stat) and
     # swaps to a newly published version; 0 turns watching off.
     index_check_ms: int = 1000
+    # A Ray cluster (``host:port`` of its head, README "Past one machine"): when set, the
+    # page, REST, /v1 and MCP search the sharded index served there instead of index_dir's
+    # own. The shards an index is split into; Serve replicas per shard; seconds a shard may
+    # take to answer one call (a call to a dead replica is retried on another until then).
+    cluster: str = ""
+    cluster_shards: int = 2
+    cluster_replicas: int = 2
+    cluster_timeout_s: float = 10.0
 
     def __post_init__(self) -> None:
         """Validated once, here: a bad choice or range fails when settings are made, naming
@@ -135,9 +143,10 @@ class Settings:
             _check_range(name, getattr(self, name), 0, None)
         for name in ("embedding_batch_size", "hnsw_m", "hnsw_ef_search", "max_file_bytes",
                      "keep_versions", "ui_concurrency", "ui_queue_size", "llamacpp_n_ctx",
-                     "openai_context_length"):
+                     "openai_context_length", "cluster_shards", "cluster_replicas"):
             _check_range(name, getattr(self, name), 1, None)
-        for name in ("max_upload_mb", "request_timeout", "connect_timeout"):
+        for name in ("max_upload_mb", "request_timeout", "connect_timeout",
+                     "cluster_timeout_s"):
             _check_range(name, getattr(self, name), 0.0, None, inclusive_low=False)
 
     @classmethod

@@ -9,6 +9,9 @@ PYTHON=${PYTHON:-python3}
 echo "== Python packages"
 $PYTHON -m pip install -q -r requirements.txt
 
+echo "== Ray (the cluster extra: distributed ingestion and search, and their loopback tests)"
+$PYTHON -m pip install -q -r requirements-cluster.txt
+
 echo "== int8 ONNX embedding model: export and quantise into .cache/models/ (skipped when valid)"
 $PYTHON -m assistant.embed.onnx_export
 

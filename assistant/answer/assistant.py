@@ -19,7 +19,7 @@ import contextlib
 import threading
 import time
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from datetime import date
 
 from assistant.answer.answerer import Answerer, Reply, Replying
@@ -127,6 +127,9 @@ class Assistant:
         chat, notice = self.resolve_backend(request.backend)  # notice: why not the model
         query = self.understand(question, history, request)
         hits = self.retriever.search(query.text, k=k, **query.filters)
+        partial = getattr(hits, "partial", None)  # a cluster's shards that did not answer
+        if partial is not None:
+            notice = f"{notice} {partial.message}" if notice else partial.message
         if is_weak(query.text, hits):  # refuse before any answerer runs
             events = refuse(query, hits, notice=notice, backend=(
                 self.backend_name(request.backend) if chat else "extractive"))
@@ -134,7 +137,7 @@ class Assistant:
             reading = self.read(query, hits, request, k)
             events = self._answerer(chat, request.backend, notice).stream(query, reading)
         reply = yield from clock.watch(events)
-        yield AnswerEvent(_answer(question, query, reply, clock))
+        yield AnswerEvent(replace(_answer(question, query, reply, clock), partial=partial))
 
     def understand(self, question: str, history: list | None = None,
                    request: AskOptions | None = None) -> Query:

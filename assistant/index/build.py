@@ -36,6 +36,7 @@ from assistant.index.plan import (
     FileChunks,
     Plan,
     plan_corpus,
+    plan_sources,
     planned_chunks,
     unique,
 )
@@ -46,7 +47,8 @@ from assistant.index.write import BuildContext, Outline, Previous, VersionWriter
 from assistant.records import Chunk
 from assistant.settings import Settings
 
-__all__ = ["BUILD_ATTEMPTS", "CorpusChangedError", "build_from_chunks", "build_index"]
+__all__ = ["BUILD_ATTEMPTS", "CorpusChangedError", "build_from_chunks", "build_from_sources",
+           "build_index"]
 
 BUILD_ATTEMPTS = 3  # plans of one build_index call when files change under it
 
@@ -115,12 +117,31 @@ def build_from_chunks(chunks: Iterable[Chunk] | Callable[[str], list[Chunk]],
         return _build_locked(ctx, [], given_plan=plan)
 
 
-def _build_locked(ctx: BuildContext, notes: list[str], given_plan: Plan | None = None
+def build_from_sources(rows: list[FileRow], changed: dict[str, list[Chunk]],
+                       index_dir: str | os.PathLike, *, settings: Settings, embedder: Embedder,
+                       rebuild: bool = False) -> BuildReport:
+    """Update ``index_dir`` to hold the files ``rows``: the ``changed`` sources with the
+    chunks given (parsed elsewhere: a cluster's shard), the others as the published version
+    stores them (``plan.plan_sources``). Chunks it stores are reused, the rest embedded."""
+    ctx = BuildContext(Path("."), Path(index_dir), settings, embedder, chunker_config(settings),
+                       rebuild, None, time.perf_counter())
+    with build_lock(ctx.index_dir), build_marker(ctx.index_dir):
+        return _build_locked(ctx, [], given_plan=lambda previous: plan_sources(
+            previous.store if previous is not None else None, rows, changed))
+
+
+def _build_locked(ctx: BuildContext, notes: list[str],
+                  given_plan: Plan | Callable[[Previous | None], Plan] | None = None
                   ) -> BuildReport:
     opened = previous = Previous.open(ctx, notes)
     parser = ParsePool(ctx.settings, ctx.config)
     try:
-        if given_plan is not None:
+        if callable(given_plan):
+            if previous is not None and not previous.sound(ctx.index_dir, notes):
+                raise RuntimeError(f"{ctx.index_dir} was corrupt and is set aside: "
+                                   "index it again from the corpus")
+            plan = given_plan(previous)
+        elif given_plan is not None:
             plan = given_plan
         else:
             previous, plan = _plan(ctx, previous, parser, notes)

@@ -22,7 +22,7 @@ import itertools
 import json
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
@@ -31,7 +31,7 @@ import numpy as np
 from assistant.index.sentences import SENTENCE_ARRAYS, SentencePostings, passage_postings
 
 __all__ = ["BM25_STEMMER", "K1", "KIND_CODES", "B", "BadPostings", "LexicalIndex", "LexicalRow",
-           "Tokenizer", "passage_text"]
+           "TermStats", "Tokenizer", "bm25_idf", "passage_text"]
 
 K1, B = 1.5, 0.75
 BM25_STEMMER = "english"  # Snowball, as bm25s is given it (recorded in the manifest)
@@ -119,6 +119,37 @@ class LexicalRow:
     body: str | None = None  # the passage's own text, split into sentences; None: ``text``
 
 
+def bm25_idf(n: float, df: np.ndarray) -> np.ndarray:
+    """BM25's IDF (Lucene's, never negative) of terms in ``df`` of ``n`` documents."""
+    return np.log(1 + (n - df + 0.5) / (df + 0.5)).astype(np.float32)
+
+
+@dataclass(frozen=True)
+class TermStats:
+    """The BM25 statistics of some query terms over one index or, summed, over all the
+    shards of a cluster: rows and their total length, sentences, and each term's document
+    and sentence frequency. Scored with the sums, every shard gives a passage the score
+    one index of the whole archive would (``search.candidates``)."""
+
+    rows: int = 0
+    length: float = 0.0
+    sentences: int = 0
+    df: dict[str, int] = field(default_factory=dict)
+    sentence_df: dict[str, int] = field(default_factory=dict)
+
+    def __add__(self, other: TermStats) -> TermStats:
+        def summed(a: dict[str, int], b: dict[str, int]) -> dict[str, int]:
+            return {t: a.get(t, 0) + b.get(t, 0) for t in a.keys() | b.keys()}
+
+        return TermStats(self.rows + other.rows, self.length + other.length,
+                         self.sentences + other.sentences, summed(self.df, other.df),
+                         summed(self.sentence_df, other.sentence_df))
+
+    @property
+    def avgdl(self) -> float:
+        return self.length / self.rows if self.rows else 1.0
+
+
 def _empty_arrays(rows: int = 0) -> dict[str, np.ndarray]:
     """Empty postings; with ``rows``, the sentence arrays of that many rows without any
     (an index written before sentences were indexed)."""
@@ -194,8 +225,9 @@ class LexicalIndex:
         self._term_ids = {t: i for i, t in enumerate(vocab)}
         self._tokenizer: Tokenizer | None = None
         self._csc = None
+        self._lengths: np.ndarray | None = None  # each row's term count (``_prepare``)
         self._sorted: tuple[np.ndarray, np.ndarray] | None = None
-        self.sentences = SentencePostings(arrays, len(vocab))
+        self.sentences = SentencePostings(arrays, vocab)
 
     # ------------------------------------------------------------ construction
 
@@ -266,8 +298,8 @@ class LexicalIndex:
             avgdl = float(lengths.mean()) if n else 1.0
             norm = (K1 * ((1 - B) + B * lengths / (avgdl or 1.0))).astype(np.float32)
             df = np.diff(matrix.indptr)
-            idf = np.log(1 + (n - df + 0.5) / (df + 0.5)).astype(np.float32)
-            self._csc = (matrix, norm, idf)
+            self._csc = (matrix, norm, bm25_idf(n, df))
+            self._lengths = lengths
         return self._csc
 
     def sorted_ids(self) -> tuple[np.ndarray, np.ndarray]:
@@ -300,9 +332,41 @@ class LexicalIndex:
     def known_terms(self, query: str) -> list[int]:
         return [self._term_ids[t] for t in self.tokenizer(query) if t in self._term_ids]
 
-    def scores(self, terms: list[int], mask: np.ndarray | None = None) -> np.ndarray:
-        """BM25 of every row for the query ``terms`` (``known_terms``), 0 outside ``mask``."""
+    def stems(self, query: str) -> list[str]:
+        """The query's BM25 terms, known here or not (repeats kept, as they count)."""
+        return self.tokenizer(query)
+
+    def term_stats(self, stems: Iterable[str]) -> TermStats:
+        """This index's share of the statistics of ``stems`` (``TermStats``)."""
+        matrix, _, _ = self._prepare()
+        known = {t: self._term_ids[t] for t in set(stems) if t in self._term_ids}
+        sentence_df = self.sentences.document_frequencies()
+        return TermStats(len(self), float(self._lengths.sum()) if len(self) else 0.0,
+                         self.sentences.count(),
+                         {t: int(matrix.indptr[i + 1] - matrix.indptr[i])
+                          for t, i in known.items()},
+                         {t: int(sentence_df[i]) for t, i in known.items()})
+
+    def global_idf(self, terms: list[int], stats: TermStats
+                   ) -> tuple[dict[int, float], dict[int, float]]:
+        """The chunk and sentence IDF of ``terms`` (ids here) from ``stats``."""
+        stems = [self.vocab[t] for t in terms]
+        chunk = bm25_idf(stats.rows, np.asarray([stats.df.get(s, 0) for s in stems]))
+        sentence = bm25_idf(stats.sentences,
+                            np.asarray([stats.sentence_df.get(s, 0) for s in stems]))
+        return (dict(zip(terms, chunk.tolist(), strict=True)),
+                dict(zip(terms, sentence.tolist(), strict=True)))
+
+    def scores(self, terms: list[int], mask: np.ndarray | None = None,
+               stats: TermStats | None = None) -> np.ndarray:
+        """BM25 of every row for the query ``terms`` (``known_terms``), 0 outside ``mask``;
+        with ``stats``, IDF and average length are theirs (a cluster's), not this index's."""
         matrix, norm, idf = self._prepare()
+        if stats is not None:
+            norm = (K1 * ((1 - B) + B * self._lengths / (stats.avgdl or 1.0))).astype(np.float32)
+            idf = np.zeros(len(idf), np.float32)
+            for t, value in self.global_idf(terms, stats)[0].items():
+                idf[t] = value
         scores = np.zeros(len(self), dtype=np.float32)
         for t in terms:
             start, end = matrix.indptr[t], matrix.indptr[t + 1]

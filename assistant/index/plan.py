@@ -27,8 +27,9 @@ from assistant.ingest.exports import link_key
 from assistant.ingest.imported import PostLink
 from assistant.records import Chunk, faiss_id
 
-__all__ = ["PLAN_KEEP_CHUNKS", "CorpusChangedError", "FileChunks", "Plan", "plan_corpus",
-           "planned_chunks", "unique", "units"]
+__all__ = ["PLAN_KEEP_CHUNKS", "CorpusChangedError", "FileChunks", "Plan", "ToParse",
+           "is_comment_export", "plan_corpus", "plan_sources", "planned_chunks",
+           "unchanged_or_to_parse", "unique", "units"]
 
 # Chunks a plan keeps for writing (tens of MB); the files past them are parsed again.
 PLAN_KEEP_CHUNKS = 20_000
@@ -85,7 +86,7 @@ class Plan:
 
 
 @dataclass(frozen=True)
-class _ToParse:
+class ToParse:
     """A file to parse while planning: its place in the plan, what the walk found, and
     its row in the previous version (if any)."""
 
@@ -128,11 +129,11 @@ def plan_corpus(corpus_dir: Path, previous: ChunkStore | None, parser: ParsePool
     known = previous.file_rows() if previous is not None else {}
     plan = Plan(previous_rows=known)
     files = walk_corpus(corpus_dir)
-    to_parse = _unchanged_or_to_parse(plan, files, known, reparse_all, find_companions(files))
+    to_parse = unchanged_or_to_parse(plan, files, known, reparse_all, find_companions(files))
     parsed = parser.map(parse_for_plan, [parser.job(t.file.path, t.file.source, t.companions)
                                          for t in to_parse])
     kept = 0  # chunks kept from planning for writing, up to PLAN_KEEP_CHUNKS
-    deferred: list[_ToParse] = []  # comment exports: read again once every address is known
+    deferred: list[ToParse] = []  # comment exports: read again once every address is known
     addresses: dict[str, PostLink] = {}
     for item, result in zip(to_parse, parsed, strict=True):  # streamed: see ``ParsePool``
         if result.wants_links:
@@ -160,6 +161,40 @@ def plan_corpus(corpus_dir: Path, previous: ChunkStore | None, parser: ParsePool
     return plan
 
 
+def plan_sources(previous: ChunkStore | None, rows: list[FileRow],
+                 changed: dict[str, list[Chunk]]) -> Plan:
+    """The plan of a version holding the files ``rows`` on top of ``previous``, given the
+    new chunks of the ``changed`` sources (parsed elsewhere: a cluster's shard); the other
+    sources of ``rows`` keep what ``previous`` stores of them, and sources ``previous``
+    holds that ``rows`` lack are removed."""
+    known = previous.file_rows() if previous is not None else {}
+    plan = Plan(previous_rows=known, file_rows=list(rows))
+    for row in rows:
+        if row.source not in changed:
+            if row.source not in known:
+                raise ValueError(f"{row.source} is kept but the previous version lacks it")
+            plan.keep_sources.add(row.source)
+            plan.reports.append(FileReport(row.source, "unchanged", None, row.posts,
+                                           row.chunks, row.comments, row.left_out))
+            continue
+        chunks, ids = unique(changed[row.source])
+        plan.files.append(FileChunks(row.source, ids, np.zeros(len(ids), bool),
+                                     chunks=lambda c=chunks: c, units=units(chunks)))
+        status = "updated" if row.source in known else "added"
+        plan.reports.append(FileReport(row.source, status, None, row.posts, len(ids),
+                                       row.comments, row.left_out))
+    listed = {row.source for row in rows}
+    for source, old in known.items():
+        if source not in listed and old.indexed:
+            plan.reports.append(FileReport(source, "removed", None, old.posts, old.chunks,
+                                           old.comments, old.left_out))
+    plan.gone_sources = {s for s, old in known.items() if old.indexed} - plan.keep_sources
+    if previous is not None:
+        _match_previous(previous, plan)
+    plan.changes = _changes(plan, previous)
+    return plan
+
+
 def _digest(file: CorpusFile, old: FileRow | None) -> str:
     """A file's sha256; not hashed again when its size and mtime match its row's."""
     if old is not None and old.size == file.size and old.mtime_ns == file.mtime_ns:
@@ -167,12 +202,12 @@ def _digest(file: CorpusFile, old: FileRow | None) -> str:
     return sha256_file(file.path)
 
 
-def _unchanged_or_to_parse(plan: Plan, files: list[CorpusFile], known: dict[str, FileRow],
-                           reparse_all: bool, links: Companions) -> list[_ToParse]:
+def unchanged_or_to_parse(plan: Plan, files: list[CorpusFile], known: dict[str, FileRow],
+                           reparse_all: bool, links: Companions) -> list[ToParse]:
     """Put the unchanged files in ``plan``; the others, in order, are to be parsed (their
     slots in the plan held open). A file whose size and mtime match is not hashed again;
     comment files go with their posts (``companions``)."""
-    to_parse: list[_ToParse] = []
+    to_parse: list[ToParse] = []
     for file in files:
         old = known.get(file.source)
         if file.source in links.post_of or file.source in links.orphans:
@@ -193,7 +228,7 @@ def _unchanged_or_to_parse(plan: Plan, files: list[CorpusFile], known: dict[str,
             else:
                 plan.reports.append(FileReport(file.source, "skipped", old.reason))
             continue
-        to_parse.append(_ToParse(len(plan.reports), file, sha, old,
+        to_parse.append(ToParse(len(plan.reports), file, sha, old,
                                  tuple(c.path for c in attached)))
         plan.reports.append(None)
         plan.file_rows.append(None)
@@ -210,8 +245,8 @@ def _companion(plan: Plan, file: CorpusFile, sha: str, links: Companions) -> Non
 
 
 def _comment_exports(plan: Plan, previous: ChunkStore | None, files: list[CorpusFile],
-                     deferred: list[_ToParse], addresses: dict[str, PostLink],
-                     parser: ParsePool) -> list[tuple[_ToParse, Parsed]]:
+                     deferred: list[ToParse], addresses: dict[str, PostLink],
+                     parser: ParsePool) -> list[tuple[ToParse, Parsed]]:
     """The Disqus exports read with the archive's post ``addresses`` (those of the files
     parsed now, and of the unchanged ones as the last build stored them), so that their
     threads join the posts they were left on (``ingest.disqus``): the ``deferred`` ones,
@@ -224,7 +259,7 @@ def _comment_exports(plan: Plan, previous: ChunkStore | None, files: list[Corpus
     changed = bool(plan.files or deferred) or any(
         s not in seen for s, old in known.items() if old.indexed)
     unchanged = [(slot, file) for slot, file in _kept_files(plan, files)
-                 if _is_comment_export(file.path)] if changed else []
+                 if is_comment_export(file.path)] if changed else []
     if not deferred and not unchanged:
         return []
     by_link = dict(addresses)
@@ -242,7 +277,7 @@ def _comment_exports(plan: Plan, previous: ChunkStore | None, files: list[Corpus
                 unique(result.chunks)[1].tolist()) == set(old_ids.tolist()):
             continue  # the same passages: it stays as it was
         plan.keep_sources.discard(file.source)
-        out.append((_ToParse(slot, file, known[file.source].sha256, known[file.source]), result))
+        out.append((ToParse(slot, file, known[file.source].sha256, known[file.source]), result))
     return out
 
 
@@ -254,7 +289,7 @@ def _kept_files(plan: Plan, files: list[CorpusFile]) -> Iterator[tuple[int, Corp
             yield slot, by_source[report.source]
 
 
-def _is_comment_export(path: str) -> bool:
+def is_comment_export(path: str) -> bool:
     """Whether the file is a Disqus export (its first 64 KB, as ``disqus`` sniffs it)."""
     if not path.lower().endswith(".xml"):
         return False
@@ -266,7 +301,7 @@ def _is_comment_export(path: str) -> bool:
     return looks_like_disqus(head)
 
 
-def _skipped(plan: Plan, item: _ToParse, reason: str) -> None:
+def _skipped(plan: Plan, item: ToParse, reason: str) -> None:
     source = item.file.source
     if item.old is not None and item.old.indexed:
         # Keep what was indexed from the last good version of this file.
@@ -278,7 +313,7 @@ def _skipped(plan: Plan, item: _ToParse, reason: str) -> None:
     plan.reports[item.slot] = FileReport(source, "skipped", reason)
 
 
-def _parsed(plan: Plan, item: _ToParse, result: Parsed, kept: int) -> int:
+def _parsed(plan: Plan, item: ToParse, result: Parsed, kept: int) -> int:
     """Add a parsed file to ``plan``; returns the chunks kept for writing so far."""
     chunks, ids = unique(result.chunks or [])
     # a comment export's chunks depend on the other files' addresses: never parsed again

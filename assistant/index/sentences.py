@@ -12,6 +12,7 @@ archive's (README, "Retrieval quality").
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -84,19 +85,41 @@ class SentenceMatches:
 class SentencePostings:
     """A read-only view of the sentence arrays of a ``LexicalIndex``."""
 
-    def __init__(self, arrays: dict[str, np.ndarray], vocab_size: int):
+    def __init__(self, arrays: dict[str, np.ndarray], vocab: list[str]):
         self.ptr, self.sent = arrays["sptr"], arrays["ssent"]
         self.terms, self.tfs = arrays["sterms"], arrays["stfs"]
-        self._vocab_size = max(vocab_size, 1)
+        self._vocab = vocab
+        self._vocab_size = max(len(vocab), 1)
         self._idf: np.ndarray | None = None
+        self._term_hashes: np.ndarray | None = None
+
+    @property
+    def term_hashes(self) -> np.ndarray:
+        """A 64-bit hash of each term's text (computed once per open). Signatures mix these,
+        not term ids, so a sentence copied into a post of another shard, whose vocabulary
+        numbers its terms otherwise, has the same signature (``search.novelty``)."""
+        if self._term_hashes is None:
+            self._term_hashes = np.fromiter(
+                (int.from_bytes(hashlib.blake2b(t.encode("utf-8", "surrogatepass"),
+                                                digest_size=8).digest(), "little")
+                 for t in self._vocab), np.uint64, len(self._vocab))
+        return self._term_hashes
+
+    def document_frequencies(self) -> np.ndarray:
+        """The sentences each term occurs in."""
+        return np.bincount(self.terms, minlength=self._vocab_size)
+
+    def count(self) -> int:
+        """Sentences holding at least one term."""
+        ends = self.ptr[1:][np.diff(self.ptr) > 0] - 1  # each row's last entry
+        return int((self.sent[ends].astype(np.int64) + 1).sum())
 
     @property
     def idf(self) -> np.ndarray:
         """Inverse sentence frequency of each term (computed once per open)."""
         if self._idf is None:
-            df = np.bincount(self.terms, minlength=self._vocab_size)
-            ends = self.ptr[1:][np.diff(self.ptr) > 0] - 1  # each row's last entry
-            n = float((self.sent[ends].astype(np.int64) + 1).sum())
+            df = self.document_frequencies()
+            n = float(self.count())
             self._idf = np.log(1 + (n - df + 0.5) / (df + 0.5)).astype(np.float32)
         return self._idf
 
@@ -108,10 +131,17 @@ class SentencePostings:
         offsets = np.arange(int(lengths.sum())) - np.repeat(np.cumsum(lengths) - lengths, lengths)
         return np.repeat(starts, lengths) + offsets, owner
 
-    def match(self, rows: np.ndarray, terms: list[int]) -> SentenceMatches:
+    def match(self, rows: np.ndarray, terms: list[int],
+              idf: dict[int, float] | None = None) -> SentenceMatches:
         """How each of ``rows`` (row numbers of the lexical index) matches the query ``terms``
-        (term ids, repeats allowed) sentence by sentence."""
+        (term ids, repeats allowed) sentence by sentence; ``idf`` (by term id) in place of
+        this index's own (a cluster's, ``LexicalIndex.global_idf``)."""
         rows = np.asarray(rows, dtype=np.int64)
+        table = self.idf
+        if idf is not None:
+            table = np.zeros(len(table), np.float32)
+            for t, value in idf.items():
+                table[t] = value
         entries, owner = self._entries(rows)
         query = np.unique(np.asarray(terms, dtype=np.int64))
         if not len(entries) or not len(query):
@@ -126,7 +156,7 @@ class SentencePostings:
         starts = np.flatnonzero(np.diff(unit, prepend=-1))
         unit_of = np.cumsum(np.diff(unit, prepend=-1) != 0) - 1
         terms_here, tfs_here = self.terms[entries], self.tfs[entries]
-        mixed = (terms_here.astype(np.uint64) * _MIX) ^ (
+        mixed = (self.term_hashes[terms_here] * _MIX) ^ (
             tfs_here.astype(np.uint64) * np.uint64(0xBF58476D1CE4E5B9))
         signature = np.add.reduceat(mixed * _MIX, starts)  # order-free: a sum of the mixes
         counts = np.bincount(owner, minlength=len(rows))
@@ -135,17 +165,20 @@ class SentencePostings:
 
         hit = np.isin(terms_here, query)
         term, tf = terms_here[hit], tfs_here[hit].astype(np.float32)
-        part = self.idf[term] * tf / (K1 + tf)
+        part = table[term] * tf / (K1 + tf)
         per_unit = np.bincount(unit_of[hit], weights=part, minlength=len(starts))
         matched = np.flatnonzero(per_unit > 0)
-        windows = self._windows(owner[hit], sent[hit], term, tf, last, width)
+        windows = self._windows(owner[hit], sent[hit], (term, tf, table), last, width)
         return SentenceMatches(owner[starts[matched]], sent[starts[matched]],
                                per_unit[matched], signature[matched], windows)
 
-    def _windows(self, owner: np.ndarray, sent: np.ndarray, term: np.ndarray, tf: np.ndarray,
-                 last: np.ndarray, width: int) -> np.ndarray:
+    def _windows(self, owner: np.ndarray, sent: np.ndarray,
+                 terms: tuple[np.ndarray, np.ndarray, np.ndarray], last: np.ndarray,
+                 width: int) -> np.ndarray:
         """Best BM25 of sentences (i, i + 1) per candidate; a matched sentence counts in the
-        window it starts and in the one before it."""
+        window it starts and in the one before it. ``terms``: each match's term id and
+        count, and the IDF table."""
+        term, tf, idf = terms
         final = np.maximum(last[owner] - 1, 0)  # the candidate's last window
         starts = np.concatenate([sent, sent - 1])
         keep = (starts >= 0) & (starts <= np.concatenate([final, final]))
@@ -155,7 +188,7 @@ class SentencePostings:
         key, key_of = np.unique(window * self._vocab_size + both_terms, return_inverse=True)
         summed = np.bincount(key_of, weights=both_tf)
         key_term = key % self._vocab_size
-        part = self.idf[key_term] * summed / (K1 + summed)
+        part = idf[key_term] * summed / (K1 + summed)
         window_of_key = key // self._vocab_size
         ids, of = np.unique(window_of_key, return_inverse=True)
         per_window = np.bincount(of, weights=part)

@@ -26,25 +26,22 @@ from assistant.embed.embedder import Embedder
 from assistant.index import IndexMismatchError, IndexStore
 from assistant.index.live import LiveIndex
 from assistant.index.manifest import Manifest
-from assistant.records import Hit
-from assistant.search.authorship import is_authorship_question, promote_sign_offs
-from assistant.search.dedupe import near_duplicate, shingles
+from assistant.records import Chunk, Hit
+from assistant.search.candidates import Probe, allowed_mask, candidates_of
 from assistant.search.filters import Filters
-from assistant.search.fusion import Ranking, convex, rrf
-from assistant.search.novelty import NOVELTY_DEPTH, novel_first
+from assistant.search.ranking import hits_of, ranked
 from assistant.search.thread import MAX_THREAD_PASSAGES, Thread, thread_of
 from assistant.search.timeline import Timeline, timeline_of
-from assistant.search.windows import lexical_evidence
 from assistant.settings import Fusion, Settings
 
-__all__ = ["MAX_K", "MAX_QUERY_CHARS", "MODES", "Retriever"]
+__all__ = ["MAX_K", "MAX_QUERY_CHARS", "MODES", "Retriever", "check_request", "passages_of"]
 
 MODES = ("hybrid", "dense", "bm25")
 MAX_K = 100
 MAX_QUERY_CHARS = 4000
 
 
-def _check_request(query: object, k: object, mode: object) -> None:
+def check_request(query: object, k: object, mode: object) -> None:
     if not isinstance(query, str) or not query.strip():
         raise ValueError("the query is empty")
     if len(query) > MAX_QUERY_CHARS:
@@ -122,7 +119,7 @@ class Retriever:
                until: str | date | None = None, kind: str | None = None,
                author: str | None = None, mode: str = "hybrid") -> list[Hit]:
         """The ``k`` best passages for ``query``, filtered by date range, kind and author."""
-        _check_request(query, k, mode)
+        check_request(query, k, mode)
         filters = Filters.make(since, until, kind, author)
         with self._live.use() as store:  # one version from start to end
             return self._search(store, query, k, filters, mode)
@@ -137,7 +134,7 @@ class Retriever:
                              f"limit {MAX_QUERY_CHARS})")
         filters = Filters.make(since, until, kind, author)
         with self._live.use() as store:
-            return timeline_of(store, query, filters, _allowed_mask(store, filters),
+            return timeline_of(store, query, filters, allowed_mask(store, filters),
                                granularity)
 
     def thread(self, post_id: str) -> Thread:
@@ -161,33 +158,11 @@ class Retriever:
 
     def _search(self, store: IndexStore, query: str, k: int, filters: Filters,
                 mode: str) -> list[Hit]:
-        mask = _allowed_mask(store, filters)
-        allowed = None
-        if mask is not None:
-            allowed = _allowed_ids(store, mask)
-            if len(allowed) == 0:
-                return []
-        pool = max(50, 4 * k)
-        qvec = self._query_vector(store, query)
-        dense = store.dense.search(qvec, pool, allowed) if mode != "bm25" else []
-        if mode == "dense":
-            ordered = dense
-        else:
-            evidence = lexical_evidence(store.lexical, query, pool, mask,
-                                        also=[row_id for row_id, _ in dense])
-            ordered = self._fuse(store, qvec, dense, evidence.ranking) if mode == "hybrid" \
-                else evidence.ranking
-            ordered = novel_first(ordered, evidence, depth=max(NOVELTY_DEPTH, 3 * k))
-        if is_authorship_question(query):
-            ordered = promote_sign_offs(ordered, store)
-        return _hits(store, ordered, qvec, k)
-
-    def _fuse(self, store: IndexStore, qvec: np.ndarray, dense: Ranking, sparse: Ranking
-              ) -> Ranking:
-        if self.fusion == "rrf":
-            return rrf(dense, sparse)
-        return convex(dense, sparse, lambda ids: store.dense.reconstruct_batch(ids) @ qvec,
-                      self.bm25_weight)
+        vector = self._query_vector(store, query)
+        probe = Probe(query, vector, max(50, 4 * k), filters, mode)
+        parts = [candidates_of(store, probe)]
+        ordered = ranked(parts, probe, k, self.fusion, self.bm25_weight, store)
+        return hits_of(ordered, k, lambda ids: passages_of(store, ids, vector))
 
     def _query_vector(self, store: IndexStore, query: str) -> np.ndarray:
         vector = self.embedder.embed_query(query)
@@ -200,46 +175,12 @@ class Retriever:
         return vector
 
 
-def _allowed_mask(store: IndexStore, filters: Filters) -> np.ndarray | None:
-    """Rows of the lexical index that pass ``filters`` (None: no filter).
-
-    Dates and kinds are numpy columns; an author is looked up through the chunk store's
-    index on author, so no filter walks the archive in Python.
-    """
-    if not filters.active:
-        return None
-    lexical = store.lexical
-    mask = lexical.filter_mask(filters.since, filters.until, filters.kind)
-    if filters.author:
-        ids = store.ids_by_author(filters.author)
-        by_author = np.zeros(len(mask), dtype=bool)
-        if len(ids):
-            by_author[lexical.rows_of(ids)] = True
-        mask &= by_author
-    return mask
-
-
-def _allowed_ids(store: IndexStore, mask: np.ndarray) -> np.ndarray:
-    """The ids where ``mask`` holds, sorted (as the dense index wants them)."""
-    sorted_ids, order = store.lexical.sorted_ids()
-    return sorted_ids[mask[order]]
-
-
-def _hits(store: IndexStore, ordered: Ranking, qvec: np.ndarray, k: int) -> list[Hit]:
-    candidates = ordered[: max(3 * k, 20)]
-    chunks = store.chunks_by_ids([row_id for row_id, _ in candidates])
-    hits: list[Hit] = []
-    kept: list[set] = []
-    for row_id, score in candidates:
-        chunk = chunks.get(row_id)
-        if chunk is None:
-            continue
-        seen = shingles(chunk.text)
-        if any(near_duplicate(seen, other) for other in kept):
-            continue
-        vector = store.dense.reconstruct(int(row_id))
-        hits.append(Hit.from_chunk(chunk, score, float(np.dot(vector, qvec))))
-        kept.append(seen)
-        if len(hits) == k:
-            break
-    return hits
+def passages_of(store: IndexStore, ids: list[int], vector: np.ndarray
+                ) -> dict[int, tuple[Chunk, float]]:
+    """The chunks of ``ids`` in ``store`` with their cosines to ``vector``."""
+    chunks = store.chunks_by_ids(ids)
+    if not chunks:
+        return {}
+    found = np.fromiter(chunks, np.int64, len(chunks))
+    cosines = store.dense.reconstruct_batch(found) @ vector
+    return {int(i): (chunks[int(i)], float(c)) for i, c in zip(found, cosines, strict=True)}

@@ -18,11 +18,12 @@ from datetime import date
 
 import numpy as np
 
+from assistant.index.lexical import TermStats, bm25_idf
 from assistant.search.filters import Filters
 from assistant.text import content_words
 
-__all__ = ["MATCH_SHARE", "Bucket", "Timeline", "document_codes", "matching_rows",
-           "subject_of", "timeline_of"]
+__all__ = ["MATCH_SHARE", "Bucket", "Timeline", "bucketed", "check_granularity",
+           "document_codes", "matched_documents", "matching_rows", "subject_of", "timeline_of"]
 
 MATCH_SHARE = 0.5  # of the query's IDF weight a passage must contain to match
 YEARS_FOR_MONTHS = 4  # "auto": per month over a span of up to this many years, else per year
@@ -96,30 +97,42 @@ def document_codes(store) -> np.ndarray:
     return codes
 
 
-def matching_rows(lexical, query: str | None) -> np.ndarray | None:
-    """Rows matching ``query`` (module docstring); None for no query (every row)."""
+def matching_rows(lexical, query: str | None, stats: TermStats | None = None
+                  ) -> np.ndarray | None:
+    """Rows matching ``query`` (module docstring); None for no query (every row). With
+    ``stats`` (a cluster's sums) the IDF weights are the whole archive's."""
     if query is None or not query.strip():
         return None
     terms = sorted(set(lexical.known_terms(query)))
+    if stats is not None:  # the whole archive's weight: terms unknown here count too
+        every = sorted(t for t in set(lexical.stems(query)) if stats.df.get(t, 0))
+        known = [lexical.vocab[t] for t in terms]
+        idf_of = dict(zip(every, bm25_idf(stats.rows, np.asarray(
+            [stats.df.get(t, 0) for t in every])).tolist(), strict=True)) if every else {}
+        total = sum(idf_of.values())
+        idf = {t: idf_of[name] for t, name in zip(terms, known, strict=True)}
+    else:
+        _, _, table = lexical._prepare()
+        idf = {t: float(table[t]) for t in terms}
+        total = sum(idf.values())
     if not terms:
         return np.zeros(len(lexical), dtype=bool)
-    matrix, _, idf = lexical._prepare()
+    matrix, _, _ = lexical._prepare()
     weight = np.zeros(len(lexical), dtype=np.float32)
     for t in terms:
         rows = matrix.indices[matrix.indptr[t]:matrix.indptr[t + 1]]
         weight[rows] += idf[t]
-    return weight >= MATCH_SHARE * float(idf[terms].sum()) - 1e-6
+    return weight >= MATCH_SHARE * float(np.float32(total)) - 1e-6
 
 
-def timeline_of(store, query: str | None, filters: Filters, mask: np.ndarray | None,
-                granularity: str = "auto") -> Timeline:
-    """The timeline of ``query`` (None: everything) among rows passing ``mask``."""
-    if granularity not in GRANULARITIES:
-        raise ValueError(f"granularity must be one of {', '.join(GRANULARITIES)}, "
-                         f"got {granularity!r}")
+def matched_documents(store, query: str | None, mask: np.ndarray | None,
+                      stats: TermStats | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """The date ordinal and whether it is a comment of each document (a post body or a
+    comment) with a passage matching ``query`` among rows passing ``mask``. A document
+    lives in one shard, so a cluster concatenates its shards' answers."""
     lexical = store.lexical
     rows = np.ones(len(lexical), dtype=bool) if mask is None else mask.copy()
-    matched = matching_rows(lexical, query)
+    matched = matching_rows(lexical, query, stats)
     if matched is not None:
         rows &= matched
     codes = document_codes(store)[rows]
@@ -127,9 +140,28 @@ def timeline_of(store, query: str | None, filters: Filters, mask: np.ndarray | N
     comments = lexical.arrays["kinds"][rows] == 1
     # one entry per document: the first of its passages (all share the date and kind)
     _, first = np.unique(codes, return_index=True)
-    days, comments = days[first], comments[first]
+    return days[first], comments[first]
+
+
+def timeline_of(store, query: str | None, filters: Filters, mask: np.ndarray | None,
+                granularity: str = "auto") -> Timeline:
+    """The timeline of ``query`` (None: everything) among rows passing ``mask``."""
+    check_granularity(granularity)
+    days, comments = matched_documents(store, query, mask)
+    return bucketed(days, comments, granularity, query)
+
+
+def check_granularity(granularity: str) -> None:
+    if granularity not in GRANULARITIES:
+        raise ValueError(f"granularity must be one of {', '.join(GRANULARITIES)}, "
+                         f"got {granularity!r}")
+
+
+def bucketed(days: np.ndarray, comments: np.ndarray, granularity: str,
+             query: str | None) -> Timeline:
+    """The ``Timeline`` of matched documents (``matched_documents``)."""
     rule = (f"passages holding at least {MATCH_SHARE:.0%} of the query's IDF weight"
-            if matched is not None else "every passage")
+            if query is not None and query.strip() else "every passage")
     dated = days > 0
     total_posts, total_comments = int((~comments).sum()), int(comments.sum())
     if not dated.any():

@@ -170,7 +170,9 @@ def create_app(assistant, settings: Settings | None = None, *,
     def search(params: Annotated[SearchQuery, Query()]):
         hits = assistant.retriever.search(params.q, k=params.k, mode=params.mode,
                                           **params.kwargs())
-        return JSONResponse([hit.as_dict() for hit in hits])
+        partial = getattr(hits, "partial", None)  # a cluster's shards that did not answer
+        return JSONResponse([hit.as_dict() for hit in hits], headers={
+            "X-Partial-Results": partial.message} if partial is not None else None)
 
     @app.get("/timeline", summary="Matching posts and comments per month or year",
              responses={400: _ERROR})

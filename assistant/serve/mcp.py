@@ -52,7 +52,10 @@ def create_mcp_server(assistant):
             hits = assistant.retriever.search(query, k=k, **options)
         except ValueError as exc:
             raise tool_error(str(exc)) from exc
-        return {"query": query, "hits": [hit.as_dict() for hit in hits]}
+        found = {"query": query, "hits": [hit.as_dict() for hit in hits]}
+        if (partial := getattr(hits, "partial", None)) is not None:  # a cluster's lost shard
+            found["partial_results"] = partial.as_dict()
+        return found
 
     @server.tool()
     def ask_archive(question: str, filters: SearchFilters | None = None,
