@@ -28,7 +28,7 @@ from assistant.ingest.imported import PostLink
 from assistant.records import Chunk, faiss_id
 
 __all__ = ["PLAN_KEEP_CHUNKS", "CorpusChangedError", "FileChunks", "Plan", "ToParse",
-           "is_comment_export", "plan_corpus", "plan_sources", "planned_chunks",
+           "is_comment_export", "plan_corpus", "plan_sources", "planned_chunks", "skipped",
            "unchanged_or_to_parse", "unique", "units"]
 
 # Chunks a plan keeps for writing (tens of MB); the files past them are parsed again.
@@ -141,12 +141,12 @@ def plan_corpus(corpus_dir: Path, previous: ChunkStore | None, parser: ParsePool
             continue
         addresses.update(result.links)
         if result.chunks is None:
-            _skipped(plan, item, result.reason or "unreadable")
+            skipped(plan, item, result.reason or "unreadable")
         else:
             kept = _parsed(plan, item, result, kept)
     for item, result in _comment_exports(plan, previous, files, deferred, addresses, parser):
         if result.chunks is None:
-            _skipped(plan, item, result.reason or "unreadable")
+            skipped(plan, item, result.reason or "unreadable")
         else:
             kept = _parsed(plan, item, result, kept)
     seen = {f.source for f in files}
@@ -301,7 +301,8 @@ def is_comment_export(path: str) -> bool:
     return looks_like_disqus(head)
 
 
-def _skipped(plan: Plan, item: ToParse, reason: str) -> None:
+def skipped(plan: Plan, item: ToParse, reason: str) -> None:
+    """A file that did not parse: it keeps what was indexed of it, if anything."""
     source = item.file.source
     if item.old is not None and item.old.indexed:
         # Keep what was indexed from the last good version of this file.

@@ -28,7 +28,14 @@ from assistant.index.companions import find_companions
 from assistant.index.durability import fsync_path
 from assistant.index.files import CorpusFile, FileRow, walk_corpus
 from assistant.index.parse_pool import Parsed
-from assistant.index.plan import Plan, ToParse, is_comment_export, unchanged_or_to_parse, unique
+from assistant.index.plan import (
+    Plan,
+    ToParse,
+    is_comment_export,
+    skipped,
+    unchanged_or_to_parse,
+    unique,
+)
 from assistant.index.report import FileReport
 from assistant.index.store import ChunkStore
 from assistant.records import Chunk, faiss_id
@@ -159,14 +166,7 @@ def settle(scan: CorpusScan, parsed: Sequence[tuple[ToParse, Parsed]]) -> dict[s
     for item, result in parsed:
         source = item.file.source
         if result.chunks is None:
-            reason = result.reason or "unreadable"
-            if item.old is not None and item.old.indexed:
-                plan.keep_sources.add(source)
-                plan.file_rows[item.slot] = item.old
-                reason += " (kept the previously indexed version)"
-            else:
-                plan.file_rows[item.slot] = item.row("skipped", reason)
-            plan.reports[item.slot] = FileReport(source, "skipped", reason)
+            skipped(plan, item, result.reason or "unreadable")
             continue
         chunks, ids = unique(result.chunks)
         changed[source] = chunks

@@ -22,7 +22,7 @@ from assistant.index.lexical import TermStats
 from assistant.index.sentences import SentenceMatches
 from assistant.search.filters import Filters
 from assistant.search.fusion import Ranking
-from assistant.search.windows import NO_EVIDENCE, WINDOW_SHARE, LexicalEvidence
+from assistant.search.windows import NO_EVIDENCE, LexicalEvidence, blended_ranking
 
 __all__ = ["NO_CANDIDATES", "Candidates", "Probe", "allowed_ids", "allowed_mask",
            "candidates_of", "cosine_lookup", "merged_dense", "merged_evidence"]
@@ -151,12 +151,7 @@ def merged_evidence(parts: list[Candidates], dense: Ranking, pool: int) -> Lexic
                                        for a in (row, sent, score, signature))
     matches = SentenceMatches(np.concatenate(row), np.concatenate(sent), np.concatenate(score),
                               np.concatenate(signature), window)
-    blended = ((1 - WINDOW_SHARE) * chunk / (chunk.max() or 1.0)
-               + WINDOW_SHARE * window / (window.max() or 1.0))
-    order = np.argsort(-blended, kind="stable")
-    order = order[blended[order] > 0]
-    ranking = list(zip(ids[order].tolist(), blended[order].tolist(), strict=True))
-    return LexicalEvidence(ranking, ids, matches)
+    return LexicalEvidence(blended_ranking(ids, chunk, window), ids, matches)
 
 
 def cosine_lookup(parts: list[Candidates]) -> dict[int, float]:

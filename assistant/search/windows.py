@@ -24,7 +24,8 @@ import numpy as np
 from assistant.index.lexical import LexicalIndex
 from assistant.index.sentences import SentenceMatches
 
-__all__ = ["WINDOW_SHARE", "LexicalEvidence", "lexical_evidence"]
+__all__ = ["NO_EVIDENCE", "WINDOW_SHARE", "LexicalEvidence", "blended_ranking",
+           "lexical_evidence"]
 
 WINDOW_SHARE = 0.5  # of the blended score (see above)
 
@@ -56,10 +57,16 @@ def lexical_evidence(lexical: LexicalIndex, query: str, n: int, mask: np.ndarray
         return NO_EVIDENCE
     rows = lexical.rows_of(ids)
     matches = lexical.sentences.match(rows, terms)
-    chunk, window = scores[rows].astype(np.float64), matches.windows
+    ranking = blended_ranking(ids, scores[rows].astype(np.float64), matches.windows)
+    return LexicalEvidence(ranking, ids, matches)
+
+
+def blended_ranking(ids: np.ndarray, chunk: np.ndarray, window: np.ndarray
+                    ) -> list[tuple[int, float]]:
+    """``ids`` best first by ``(1 − s) × chunk/best chunk + s × window/best window``,
+    those scoring 0 left out (stable: ties keep the order of ``ids``)."""
     blended = ((1 - WINDOW_SHARE) * chunk / (chunk.max() or 1.0)
                + WINDOW_SHARE * window / (window.max() or 1.0))
     order = np.argsort(-blended, kind="stable")
     order = order[blended[order] > 0]
-    ranking = list(zip(ids[order].tolist(), blended[order].tolist(), strict=True))
-    return LexicalEvidence(ranking, ids, matches)
+    return list(zip(ids[order].tolist(), blended[order].tolist(), strict=True))

@@ -35,6 +35,14 @@ def _server_class():
     return MCPServer, ToolError
 
 
+def _hits_payload(query: str, hits) -> dict[str, Any]:
+    """``search_archive``'s result; ``partial_results`` when a cluster lost a shard."""
+    found: dict[str, Any] = {"query": query, "hits": [hit.as_dict() for hit in hits]}
+    if (partial := getattr(hits, "partial", None)) is not None:
+        found["partial_results"] = partial.as_dict()
+    return found
+
+
 def create_mcp_server(assistant):
     """An MCP server whose tools search and answer from ``assistant`` (not started)."""
     server_class, tool_error = _server_class()
@@ -52,10 +60,7 @@ def create_mcp_server(assistant):
             hits = assistant.retriever.search(query, k=k, **options)
         except ValueError as exc:
             raise tool_error(str(exc)) from exc
-        found = {"query": query, "hits": [hit.as_dict() for hit in hits]}
-        if (partial := getattr(hits, "partial", None)) is not None:  # a cluster's lost shard
-            found["partial_results"] = partial.as_dict()
-        return found
+        return _hits_payload(query, hits)
 
     @server.tool()
     def ask_archive(question: str, filters: SearchFilters | None = None,
