@@ -69,7 +69,7 @@ def _ingest(workers: int, corpus: Path, root: Path, settings: Settings, fake: bo
             port: int) -> tuple[float, int]:
     nodes = LocalCluster(workers=workers, cpus=2, port=port).start()
     try:
-        index = root / f"ingest-{workers}-{'fake' if fake else 'real'}"
+        index = root / f"ingest-{workers + 1}-{'fake' if fake else 'real'}"
         report = index_on_cluster(nodes.address, corpus, index, settings=settings,
                                   shards=2, make_embedder=FakeEmbedder if fake else None)
         return report.seconds, report.chunks_total
