@@ -53,6 +53,7 @@ class ShardService:
     def __init__(self, index_dir: str, shard: int):
         self.index_dir, self.shard = Path(index_dir), shard
         self._store: IndexStore | None = None
+        self._retired: IndexStore | None = None
         self._version: str | None = None
         self._checked = 0.0
         self._lock = threading.Lock()
@@ -70,9 +71,11 @@ class ShardService:
             name = version.name if version is not None else None
             if name != self._version:
                 store = IndexStore(version) if version is not None else None
-                old, self._store, self._version = self._store, store, name
-                if old is not None:  # a search running on it keeps its lease until done
-                    old.close()
+                # The replaced version is closed at the next swap, not now: a call running
+                # on it in another of the replica's threads finishes first.
+                if self._retired is not None:
+                    self._retired.close()
+                self._retired, self._store, self._version = self._store, store, name
             return self._store
 
     def info(self) -> dict[str, object]:
