@@ -28,8 +28,8 @@ from assistant.ingest.imported import PostLink
 from assistant.records import Chunk, faiss_id
 
 __all__ = ["PLAN_KEEP_CHUNKS", "CorpusChangedError", "FileChunks", "Plan", "ToParse",
-           "is_comment_export", "plan_corpus", "plan_sources", "planned_chunks", "skipped",
-           "unchanged_or_to_parse", "unique", "units"]
+           "is_comment_export", "plan_corpus", "plan_sources", "planned_chunks", "report_gone",
+           "skipped", "unchanged_or_to_parse", "unique", "units"]
 
 # Chunks a plan keeps for writing (tens of MB); the files past them are parsed again.
 PLAN_KEEP_CHUNKS = 20_000
@@ -149,16 +149,7 @@ def plan_corpus(corpus_dir: Path, previous: ChunkStore | None, parser: ParsePool
             skipped(plan, item, result.reason or "unreadable")
         else:
             kept = _parsed(plan, item, result, kept)
-    seen = {f.source for f in files}
-    for source, old in known.items():
-        if source not in seen and old.indexed:
-            plan.reports.append(FileReport(source, "removed", None, old.posts, old.chunks,
-                                           old.comments, old.left_out))
-    plan.gone_sources = {s for s, old in known.items() if old.indexed} - plan.keep_sources
-    if previous is not None:
-        _match_previous(previous, plan)
-    plan.changes = _changes(plan, previous)
-    return plan
+    return _finished(plan, previous, {f.source for f in files})
 
 
 def plan_sources(previous: ChunkStore | None, rows: list[FileRow],
@@ -183,12 +174,26 @@ def plan_sources(previous: ChunkStore | None, rows: list[FileRow],
         status = "updated" if row.source in known else "added"
         plan.reports.append(FileReport(row.source, status, None, row.posts, len(ids),
                                        row.comments, row.left_out))
-    listed = {row.source for row in rows}
-    for source, old in known.items():
-        if source not in listed and old.indexed:
+    return _finished(plan, previous, {row.source for row in rows})
+
+
+def report_gone(plan: Plan, present: set[str]) -> set[str]:
+    """Report each indexed source of ``plan.previous_rows`` missing from ``present`` as
+    removed; those sources."""
+    gone = set()
+    for source, old in plan.previous_rows.items():
+        if source not in present and old.indexed:
+            gone.add(source)
             plan.reports.append(FileReport(source, "removed", None, old.posts, old.chunks,
                                            old.comments, old.left_out))
-    plan.gone_sources = {s for s, old in known.items() if old.indexed} - plan.keep_sources
+    return gone
+
+
+def _finished(plan: Plan, previous: ChunkStore | None, present: set[str]) -> Plan:
+    """``plan`` with its removed files reported, the ids that go, and its change counts."""
+    report_gone(plan, present)
+    plan.gone_sources = {s for s, old in plan.previous_rows.items()
+                         if old.indexed} - plan.keep_sources
     if previous is not None:
         _match_previous(previous, plan)
     plan.changes = _changes(plan, previous)

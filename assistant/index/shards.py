@@ -32,6 +32,7 @@ from assistant.index.plan import (
     Plan,
     ToParse,
     is_comment_export,
+    report_gone,
     skipped,
     unchanged_or_to_parse,
     unique,
@@ -134,14 +135,9 @@ def scan_corpus(corpus_dir: Path, known: dict[str, FileRow], reparse_all: bool) 
     files = walk_corpus(Path(corpus_dir))
     plan = Plan(previous_rows=known)
     to_parse = unchanged_or_to_parse(plan, files, known, reparse_all, find_companions(files))
-    seen = {f.source for f in files}
-    gone = {s for s, row in known.items() if s not in seen and row.indexed}
+    gone = report_gone(plan, {f.source for f in files})
     if to_parse or gone:
         to_parse += _comment_exports_again(plan, files, known)
-    for source in gone:
-        old = known[source]
-        plan.reports.append(FileReport(source, "removed", None, old.posts, old.chunks,
-                                       old.comments, old.left_out))
     return CorpusScan(plan, to_parse, gone)
 
 
